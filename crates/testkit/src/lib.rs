@@ -1,0 +1,92 @@
+//! Test support shared by goroscope's crates (a dev-dependency only).
+//!
+//! - Where the bundled fixtures are ([`fixtures_dir`], [`fixture_traces`]).
+//! - Where the reference Go toolchain is ([`goroot`]): Go's own trace test suite and tools are
+//!   the oracle of many tests. It is found through `GOROSCOPE_GOROOT`, or in the cache folder
+//!   that `scripts/go-env.sh` installs into (`$GOROSCOPE_CACHE`, else
+//!   `$XDG_CACHE_HOME/goroscope`, else `~/.cache/goroscope`, then `go/1.27.3/go`).
+//!   Tests that need it call [`require_goroot`]: without a toolchain they are skipped with a
+//!   message, unless `GOROSCOPE_REQUIRE_GO=1` (set by CI), which turns the skip into a
+//!   failure.
+
+use std::path::{Path, PathBuf};
+
+/// The Go release whose tools are the reference.
+pub const REFERENCE_GO: &str = "1.27.3";
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The `fixtures/` folder.
+pub fn fixtures_dir() -> PathBuf {
+    workspace_root().join("fixtures")
+}
+
+/// Every bundled trace (`fixtures/traces/*.trace`), sorted by name.
+pub fn fixture_traces() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join("traces"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The reference-output folder of a bundled trace (`fixtures/reference/<stem>/`).
+pub fn reference_dir(trace: &Path) -> PathBuf {
+    let stem = trace.file_stem().unwrap_or_default();
+    fixtures_dir().join("reference").join(stem)
+}
+
+/// The cache folder used for toolchains and large generated traces.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("GOROSCOPE_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("goroscope"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("goroscope"))
+}
+
+/// The GOROOT of the reference Go toolchain, if one is installed.
+pub fn goroot() -> Option<PathBuf> {
+    let candidate = match std::env::var_os("GOROSCOPE_GOROOT") {
+        Some(dir) => PathBuf::from(dir),
+        None => cache_dir()?.join("go").join(REFERENCE_GO).join("go"),
+    };
+    candidate
+        .join("src/internal/trace")
+        .is_dir()
+        .then_some(candidate)
+}
+
+/// The GOROOT of the reference toolchain for a test that needs it.
+///
+/// Returns `None` (after saying so on stderr) when there is none, so the test can return
+/// early; panics instead when `GOROSCOPE_REQUIRE_GO` is set, so CI cannot skip silently.
+pub fn require_goroot(test: &str) -> Option<PathBuf> {
+    let root = goroot();
+    if root.is_none() {
+        let msg = format!(
+            "{test}: no Go {REFERENCE_GO} toolchain (set GOROSCOPE_GOROOT or run scripts/go-env.sh)"
+        );
+        assert!(std::env::var_os("GOROSCOPE_REQUIRE_GO").is_none(), "{msg}");
+        eprintln!("skipped: {msg}");
+    }
+    root
+}
+
+/// The `go` command of a GOROOT.
+pub fn go_command(goroot: &Path) -> PathBuf {
+    goroot.join("bin").join("go")
+}
