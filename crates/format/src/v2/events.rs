@@ -20,12 +20,6 @@ pub struct RawEvent {
     pub args: [u64; MAX_TIMED_ARGS - 1],
 }
 
-impl Default for EventType {
-    fn default() -> Self {
-        Self(0)
-    }
-}
-
 const INVALID: u8 = 0xff;
 const UNTIMED: u8 = 0xfe;
 

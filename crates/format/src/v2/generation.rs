@@ -276,7 +276,7 @@ pub fn decode<'a>(
         frame_refs: b.frame_refs,
         frames: b.frames,
     };
-    validate_stack_strings(&stacks, &strings).map_err(|kind| at_end(kind))?;
+    validate_stack_strings(&stacks, &strings).map_err(at_end)?;
     Ok(Generation {
         generation: span.generation,
         version,

@@ -220,7 +220,7 @@ impl Footprint {
             .enumerate()
             .map(|(ty, &(count, bytes))| (ty, count, bytes))
             .collect();
-        rows.sort_by(|a, b| b.2.cmp(&a.2));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.2));
         let mut cells: Vec<[String; 5]> = vec![
             ["Event", "Bytes", "%", "Count", "%"].map(String::from),
             ["-", "-", "-", "-", "-"].map(String::from),

@@ -8,7 +8,7 @@
 use crate::version::Version;
 
 /// A v2 event type byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct EventType(pub u8);
 
 macro_rules! event_types {
