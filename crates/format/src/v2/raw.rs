@@ -44,7 +44,8 @@ impl RawRecord<'_> {
                 let _ = write!(out, "{}={v}", FIELDS[i % 4]);
             }
         }
-        if let Some(data) = self.data {
+        // Go's raw reader leaves empty data nil, and nil data is not printed.
+        if let Some(data) = self.data.filter(|d| !d.is_empty()) {
             out.push_str("\n\tdata=");
             quote::quote_into(out, data);
         }
@@ -113,7 +114,7 @@ impl<'a> RawReader<'a> {
             rec.args.push(self.uvarint(&mut pos, "argument")?);
         }
         if spec.is_stack {
-            let frames = rec.args.get(1).copied().unwrap_or(0);
+            let frames = go_int_count(rec.args.get(1).copied().unwrap_or(0));
             for _ in 0..frames {
                 for _ in 0..4 {
                     rec.args.push(self.uvarint(&mut pos, "stack frame")?);
@@ -121,7 +122,7 @@ impl<'a> RawReader<'a> {
             }
         }
         if spec.has_data {
-            let len = self.uvarint(&mut pos, "data length")?;
+            let len = go_int_count(self.uvarint(&mut pos, "data length")?);
             let rest = &self.data[pos..];
             if len > rest.len() as u64 {
                 return Err(Error::new(
@@ -148,6 +149,12 @@ impl<'a> RawReader<'a> {
             }
         }
     }
+}
+
+/// A count read from the file as Go's raw reader uses it: converted to a signed `int`, so
+/// that counts of 2^63 or more are negative and their loops run zero times.
+fn go_int_count(n: u64) -> u64 {
+    if n > i64::MAX as u64 { 0 } else { n }
 }
 
 /// Writes every record of `data` in Go's `-d=wire` syntax, one per line, to `out`. On error,
@@ -309,6 +316,35 @@ mod tests {
              Stack id=9 nframes=1\n\tpc=128 func=1 file=1 line=42\n\
              EndOfGeneration\n"
         );
+    }
+
+    #[test]
+    fn huge_counts_and_empty_data_read_as_go_reads_them() {
+        // Checked with Go 1.27.3's `go tool trace -d=wire`: a frame count or data length of
+        // 2^63 or more reads nothing more (Go converts it to a negative `int`), and empty data
+        // is not printed at all.
+        let mut t = Version::GO126.header();
+        t.extend_from_slice(&[1, 1, 2, 3, 21, 2, 3, 1]);
+        t.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        t.extend_from_slice(&[3, 2, 0, 4, 5, 1, 0, 5, 2]);
+        t.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        t.push(52);
+        let mut out = Vec::new();
+        write_wire_dump(&t, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "EventBatch gen=1 m=2 time=3 size=21\n\
+             Stacks\n\
+             Stack id=1 nframes=9223372036854775808\n\
+             Stack id=2 nframes=0\n\
+             Strings\n\
+             String id=1\n\
+             String id=2\n\
+             EndOfGeneration\n"
+        );
+        let f = footprint(&t).unwrap();
+        // Canonical sizes count the data actually read: none for both strings.
+        assert_eq!(f.per_type[5], (2, 3 + 3));
     }
 
     #[test]
