@@ -8,10 +8,12 @@
 pub mod batch;
 pub mod events;
 pub mod generation;
+pub mod golden;
 pub mod index;
 pub mod raw;
 pub mod spec;
 pub mod table;
+pub mod text;
 
 pub use batch::{Batch, BatchKind, Batches, Record};
 pub use events::{EventCursor, EventError, RawEvent};
