@@ -1,5 +1,20 @@
 //! Go execution traces as one ordered event stream and as timelines.
 //!
-//! This crate will own the ordering of per-thread batches into the same events, in the same
-//! order, as Go's `internal/trace` reader; the goroutine, P and M timelines built from them;
-//! and the loader that maps trace files.
+//! - [`Reader`] merges the per-thread batches of a v2 trace into the same events, in the
+//!   same order, as Go's `internal/trace` reader, with the same errors.
+//! - [`event`] is the event model those events use.
+//! - [`print`] prints events exactly as `go tool trace -d=parsed` does.
+//!
+//! Timelines (goroutine, P and M state spans, ranges, tasks, regions, metrics) and the file
+//! loader will be built on the reader.
+
+pub mod error;
+pub mod event;
+mod order;
+pub mod print;
+mod reader;
+mod time;
+
+pub use error::{Error, OrderError, Result};
+pub use event::{Ctx, Event, EventKind, GenTables, GoState, ProcState, Tables};
+pub use reader::Reader;

@@ -1,0 +1,103 @@
+//! The `goroscope` command line.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Find out why a Go program was slow, from its execution trace.
+#[derive(Debug, Parser)]
+#[command(name = "goroscope", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the trace's events or records in one of Go's debug formats.
+    Dump {
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = DumpFormat::Go)]
+        format: DumpFormat,
+        /// The trace file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DumpFormat {
+    /// Every event of the ordered stream, as `go tool trace -d=parsed` prints it.
+    Go,
+    /// Every record in file order, as `go tool trace -d=wire` prints it.
+    Wire,
+    /// Bytes and counts per event type, as `go tool trace -d=footprint` prints them.
+    Footprint,
+}
+
+/// Exit codes.
+mod exit {
+    pub const UNREADABLE: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dump { format, file } => dump(format, &file),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    std::fs::read(path).map_err(|e| {
+        eprintln!("goroscope: cannot read the trace: {e}: {}", path.display());
+        ExitCode::from(exit::UNREADABLE)
+    })
+}
+
+fn dump(format: DumpFormat, path: &Path) -> ExitCode {
+    let data = match read(path) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result: Result<(), String> = match format {
+        DumpFormat::Wire => {
+            goroscope_format::v2::write_wire_dump(&data, &mut out).map_err(|e| e.to_string())
+        }
+        DumpFormat::Footprint => goroscope_format::v2::footprint(&data)
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                out.write_all(f.to_table().as_bytes())
+                    .map_err(|e| e.to_string())
+            }),
+        DumpFormat::Go => dump_go(&data, &mut out),
+    };
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Err(e), _) => {
+            eprintln!("goroscope: {e}: {}", path.display());
+            ExitCode::from(1)
+        }
+        (Ok(()), Err(e)) => {
+            eprintln!("goroscope: writing output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dump_go(data: &[u8], out: &mut dyn Write) -> Result<(), String> {
+    let mut reader = goroscope_trace::Reader::new(data).map_err(|e| e.to_string())?;
+    let mut line = Vec::with_capacity(256);
+    while let Some(ev) = reader.next_event() {
+        let ev = ev.map_err(|e| e.to_string())?;
+        line.clear();
+        goroscope_trace::print::write_event(&mut line, &ev, reader.tables())
+            .map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

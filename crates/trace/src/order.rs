@@ -1,0 +1,1282 @@
+//! The ordering state machine: Go's `internal/trace/order.go`, re-expressed.
+//!
+//! It emulates the scheduler state (goroutines, Ps, threads, GC, tasks, ranges) to decide
+//! whether the next event of a thread can happen now ("ready"), must wait for events of other
+//! threads ("not ready"), or can never happen (an error). Ready events are queued, sometimes
+//! with synthesized companions, and their context and arguments are completed on the way.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use goroscope_format::v2::EventType;
+
+use crate::error::{Error, Result};
+use crate::event::{
+    Ctx, Event, GoId, GoState, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, ProcState,
+    ThreadId,
+};
+
+/// A fast hasher for small integer keys (IDs); not for untrusted strings.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
+
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// Wire goroutine statuses.
+mod gs {
+    pub(super) const RUNNABLE: u8 = 1;
+    pub(super) const RUNNING: u8 = 2;
+    pub(super) const SYSCALL: u8 = 3;
+    pub(super) const WAITING: u8 = 4;
+
+    pub(super) fn name(s: u8) -> &'static str {
+        goroscope_format::v2::spec::go_status::name(u64::from(s))
+    }
+}
+
+/// Wire P statuses.
+mod ps {
+    pub(super) const RUNNING: u8 = 1;
+    pub(super) const IDLE: u8 = 2;
+    pub(super) const SYSCALL: u8 = 3;
+    pub(super) const SYSCALL_ABANDONED: u8 = 4;
+
+    pub(super) fn name(s: u8) -> &'static str {
+        goroscope_format::v2::spec::proc_status::name(u64::from(s))
+    }
+}
+
+/// A per-generation sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Seq {
+    generation: u64,
+    seq: u64,
+}
+
+impl Seq {
+    fn new(generation: u64, seq: u64) -> Self {
+        Self { generation, seq }
+    }
+
+    fn succeeds(self, prev: Self) -> bool {
+        self.generation == prev.generation && self.seq == prev.seq.wrapping_add(1)
+    }
+}
+
+impl std::fmt::Display for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (gen={})", self.seq, self.generation)
+    }
+}
+
+/// A kind of special range bound to a goroutine or P: the begin event type and, for STW,
+/// the kind string ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RangeType {
+    begin: EventType,
+    desc: u64,
+}
+
+impl RangeType {
+    fn of(ty: EventType, desc: u64) -> Self {
+        let begin = ty.spec().and_then(|s| s.start_ev).unwrap_or(ty);
+        Self { begin, desc }
+    }
+
+    fn name(self) -> &'static str {
+        self.begin.spec().map_or("", |s| s.name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Ranges(Vec<RangeType>);
+
+impl Ranges {
+    fn begin(&mut self, r: RangeType) -> Result<()> {
+        if self.0.contains(&r) {
+            return Err(Error::order(format!(
+                "discovered event already in-flight for when starting event {}",
+                r.name()
+            )));
+        }
+        self.0.push(r);
+        Ok(())
+    }
+
+    fn active(&mut self, r: RangeType, initial: bool) -> Result<()> {
+        if initial {
+            if self.0.contains(&r) {
+                return Err(Error::order(format!(
+                    "found named active range already in first gen: {}",
+                    r.name()
+                )));
+            }
+            self.0.push(r);
+        } else if !self.0.contains(&r) {
+            return Err(Error::order(format!(
+                "resource is missing active range: {}",
+                r.name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Ends the range begun by the start event of `ty`, returning its description.
+    fn end(&mut self, ty: EventType) -> Result<u64> {
+        let begin = ty.spec().and_then(|s| s.start_ev).unwrap_or(ty);
+        let Some(i) = self.0.iter().position(|r| r.begin == begin) else {
+            return Err(Error::order(format!(
+                "tried to end event {}, but not in-flight",
+                begin.spec().map_or("", |s| s.name)
+            )));
+        };
+        Ok(self.0.swap_remove(i).desc)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct GState {
+    status: u8,
+    seq: Seq,
+    /// Open user regions: (task, interned name).
+    regions: Vec<(u64, u32)>,
+    ranges: Ranges,
+}
+
+#[derive(Debug, Clone)]
+struct PState {
+    status: u8,
+    seq: Seq,
+    ranges: Ranges,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MState {
+    g: GoId,
+    p: ProcId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GcState {
+    Undetermined,
+    NotRunning,
+    Running,
+}
+
+/// What ordering needs from the current generation's tables.
+pub(crate) trait StringLookup {
+    /// The string with `id`, if present (0 is the empty string).
+    fn lookup(&self, id: u64) -> Option<&[u8]>;
+}
+
+/// The scheduler state carried through the trace.
+#[derive(Debug, Clone)]
+pub(crate) struct Ordering {
+    g: IdMap<GoId, GState>,
+    p: IdMap<ProcId, PState>,
+    m: IdMap<ThreadId, MState>,
+    tasks: IdMap<u64, (u32, u64)>,
+    gc_seq: u64,
+    gc: GcState,
+    initial_gen: u64,
+    pub(crate) queue: VecDeque<Event>,
+    /// Interned strings (region and task names), compared by value across generations.
+    names: Vec<Vec<u8>>,
+    name_ids: HashMap<Vec<u8>, u32>,
+    /// IDs of the strings made up for events (task types) in `Tables::extra`.
+    extra_ids: HashMap<Vec<u8>, u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    No,
+    May,
+    Must,
+}
+
+#[derive(Clone, Copy)]
+struct Reqs {
+    m: Need,
+    p: Need,
+    g: Need,
+}
+
+const USER_GO: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::Must,
+    g: Need::Must,
+};
+
+fn validate(ctx: Ctx, r: Reqs) -> Result<()> {
+    let msg = if r.m == Need::Must && ctx.m == NO_THREAD {
+        "expected a thread but didn't have one"
+    } else if r.m == Need::No && ctx.m != NO_THREAD {
+        "expected no thread but had one"
+    } else if r.p == Need::Must && ctx.p == NO_PROC {
+        "expected a proc but didn't have one"
+    } else if r.p == Need::No && ctx.p != NO_PROC {
+        "expected no proc but had one"
+    } else if r.g == Need::Must && ctx.g == NO_GOROUTINE {
+        "expected a goroutine but didn't have one"
+    } else if r.g == Need::No && ctx.g != NO_GOROUTINE {
+        "expected no goroutine but had one"
+    } else {
+        return Ok(());
+    };
+    Err(Error::order(msg))
+}
+
+/// The result of a handler: ready with the thread's new context, or not ready.
+type Step = Result<Option<Ctx>>;
+
+impl Default for Ordering {
+    fn default() -> Self {
+        Self {
+            g: IdMap::default(),
+            p: IdMap::default(),
+            m: IdMap::default(),
+            tasks: IdMap::default(),
+            gc_seq: 0,
+            gc: GcState::Undetermined,
+            initial_gen: 0,
+            queue: VecDeque::new(),
+            names: Vec::new(),
+            name_ids: HashMap::new(),
+            extra_ids: HashMap::new(),
+        }
+    }
+}
+
+fn ev_name(ty: EventType) -> std::borrow::Cow<'static, str> {
+    ty.name()
+}
+
+impl Ordering {
+    /// Tries to advance `ev` (time and arguments set, context not yet) from thread `m` in
+    /// generation `generation`. Returns whether it was ready; ready events (and any they
+    /// synthesize) are on the queue.
+    pub(crate) fn advance(
+        &mut self,
+        ev: &Event,
+        strings: &dyn StringLookup,
+        extra: &mut Vec<Vec<u8>>,
+        m: ThreadId,
+        generation: u64,
+    ) -> Result<bool> {
+        if self.initial_gen == 0 {
+            self.initial_gen = generation;
+        }
+        let cur = if m == NO_THREAD {
+            Ctx::NONE
+        } else {
+            let ms = self.m.entry(m).or_insert(MState {
+                g: NO_GOROUTINE,
+                p: NO_PROC,
+            });
+            Ctx {
+                m,
+                p: ms.p,
+                g: ms.g,
+            }
+        };
+        let mut ev = *ev;
+        use EventType as T;
+        let step = match ev.ty {
+            T::PROCS_CHANGE | T::GO_LABEL | T::USER_LOG => self.annotation(&mut ev, cur),
+            T::PROC_START => self.proc_start(&mut ev, cur, generation),
+            T::PROC_STOP => self.proc_stop(&mut ev, cur),
+            T::PROC_STEAL => self.proc_steal(&mut ev, cur, generation),
+            T::PROC_STATUS => self.proc_status(&mut ev, cur, generation),
+            T::GO_CREATE | T::GO_CREATE_BLOCKED => self.go_create(&mut ev, cur, generation),
+            T::GO_CREATE_SYSCALL => self.go_create_syscall(&mut ev, cur, generation),
+            T::GO_START => self.go_start(&mut ev, cur, generation),
+            T::GO_DESTROY | T::GO_STOP | T::GO_BLOCK => self.go_stop_exec(&mut ev, cur),
+            T::GO_DESTROY_SYSCALL => self.go_destroy_syscall(&mut ev, cur),
+            T::GO_UNBLOCK => self.go_unblock(&mut ev, cur, generation),
+            T::GO_SYSCALL_BEGIN => self.go_syscall_begin(&mut ev, cur, generation),
+            T::GO_SYSCALL_END => self.go_syscall_end(&mut ev, cur),
+            T::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(&mut ev, cur),
+            T::GO_STATUS | T::GO_STATUS_STACK => self.go_status(&mut ev, cur, generation),
+            T::STW_BEGIN | T::GC_MARK_ASSIST_BEGIN => self.go_range_begin(&mut ev, cur),
+            T::STW_END | T::GC_MARK_ASSIST_END => self.go_range_end(&mut ev, cur),
+            T::GC_MARK_ASSIST_ACTIVE => self.go_range_active(&mut ev, cur, generation),
+            T::GC_ACTIVE => self.gc_active(&mut ev, cur, generation),
+            T::GC_BEGIN => self.gc_begin(&mut ev, cur),
+            T::GC_END => self.gc_end(&mut ev, cur),
+            T::GC_SWEEP_ACTIVE => self.gc_sweep_active(&mut ev, cur, generation),
+            T::GC_SWEEP_BEGIN => self.gc_sweep_begin(&mut ev, cur),
+            T::GC_SWEEP_END => self.gc_sweep_end(&mut ev, cur),
+            T::HEAP_ALLOC | T::HEAP_GOAL => self.heap_metric(&mut ev, cur),
+            T::USER_TASK_BEGIN => self.task_begin(&mut ev, cur, strings),
+            T::USER_TASK_END => self.task_end(&mut ev, cur, extra),
+            T::USER_REGION_BEGIN | T::USER_REGION_END => self.region(&mut ev, cur, strings),
+            T::GO_SWITCH | T::GO_SWITCH_DESTROY => self.go_switch(&mut ev, cur, generation),
+            t if (128..=136).contains(&t.0) => self.alloc_free(&mut ev, cur),
+            t => {
+                return Err(Error::order(format!(
+                    "bad event type found while ordering: {}",
+                    t.0
+                )));
+            }
+        }?;
+        match step {
+            Some(new) => {
+                if m != NO_THREAD
+                    && let Some(ms) = self.m.get_mut(&m)
+                {
+                    ms.p = new.p;
+                    ms.g = new.g;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn push(&mut self, ev: &Event, ctx: Ctx) {
+        let mut e = *ev;
+        e.ctx = ctx;
+        self.queue.push_back(e);
+    }
+
+    fn proc_status(&mut self, ev: &mut Event, mut cur: Ctx, generation: u64) -> Step {
+        let pid = ev.args[0] as ProcId;
+        let status = ev.args[1];
+        if status >= 5 {
+            return Err(Error::order(format!(
+                "invalid status for proc {pid}: {status}"
+            )));
+        }
+        let status = status as u8;
+        let mut old = ProcState::from_wire(u64::from(status));
+        let seq = Seq::new(generation, 0);
+        if let Some(s) = self.p.get_mut(&pid) {
+            if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL {
+                old = ProcState::Running;
+                ev.args[1] = u64::from(ps::SYSCALL);
+            } else if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL_ABANDONED {
+                old = ProcState::Idle;
+                ev.args[1] = u64::from(ps::SYSCALL_ABANDONED);
+            } else if s.status != status {
+                return Err(Error::order(format!(
+                    "inconsistent status for proc {pid}: old {} vs. new {}",
+                    ps::name(s.status),
+                    ps::name(status)
+                )));
+            }
+            s.seq = seq;
+        } else {
+            self.p.insert(
+                pid,
+                PState {
+                    status,
+                    seq,
+                    ranges: Ranges::default(),
+                },
+            );
+            old = if generation == self.initial_gen {
+                ProcState::Undetermined
+            } else {
+                ProcState::NotExist
+            };
+        }
+        ev.args[2] = old as u64;
+        let mut new = cur;
+        if status == ps::RUNNING || status == ps::SYSCALL {
+            new.p = pid;
+        }
+        if status == ps::SYSCALL_ABANDONED && old == ProcState::Running {
+            // The status is emitted by the thread about to steal the P; report it in the
+            // context of the thread that holds it. Pick the lowest such thread ID so the
+            // choice is deterministic (Go takes whichever its map yields last).
+            let holder = self
+                .m
+                .iter()
+                .filter(|(_, ms)| ms.p == pid)
+                .map(|(&id, ms)| (id, *ms))
+                .min_by_key(|&(id, _)| id);
+            let Some((mid, ms)) = holder else {
+                return Err(Error::order(format!(
+                    "failed to find sched context for proc {pid} that's about to be stolen"
+                )));
+            };
+            cur = Ctx {
+                m: mid,
+                p: pid,
+                g: ms.g,
+            };
+        }
+        self.push(ev, cur);
+        Ok(Some(new))
+    }
+
+    fn proc_start(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let pid = ev.args[0] as ProcId;
+        let seq = Seq::new(generation, ev.args[1]);
+        let Some(state) = self.p.get_mut(&pid) else {
+            return Ok(None);
+        };
+        if state.status != ps::IDLE || !seq.succeeds(state.seq) || cur.p != NO_PROC {
+            return Ok(None);
+        }
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::No,
+                g: Need::May,
+            },
+        )?;
+        state.status = ps::RUNNING;
+        state.seq = seq;
+        self.push(ev, cur);
+        Ok(Some(Ctx { p: pid, ..cur }))
+    }
+
+    fn proc_stop(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        let Some(state) = self.p.get_mut(&cur.p) else {
+            return Err(Error::order(format!(
+                "event {} for proc ({}) that doesn't exist",
+                ev_name(ev.ty),
+                cur.p
+            )));
+        };
+        if state.status != ps::RUNNING && state.status != ps::SYSCALL {
+            return Err(Error::order(format!(
+                "{} event for proc that's not Running or Syscall",
+                ev_name(ev.ty)
+            )));
+        }
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
+        state.status = ps::IDLE;
+        self.push(ev, cur);
+        Ok(Some(Ctx { p: NO_PROC, ..cur }))
+    }
+
+    fn proc_steal(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let pid = ev.args[0] as ProcId;
+        let seq = Seq::new(generation, ev.args[1]);
+        let Some(state) = self.p.get_mut(&pid) else {
+            return Ok(None);
+        };
+        if (state.status != ps::SYSCALL && state.status != ps::SYSCALL_ABANDONED)
+            || !seq.succeeds(state.seq)
+        {
+            return Ok(None);
+        }
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::May,
+            },
+        )?;
+        let old = state.status;
+        ev.args[3] = u64::from(old);
+        state.status = ps::IDLE;
+        state.seq = seq;
+        if old == ps::SYSCALL_ABANDONED {
+            self.push(ev, cur);
+            return Ok(Some(cur));
+        }
+        let mid = ev.args[2] as ThreadId;
+        if mid == cur.m {
+            if cur.p != pid {
+                return Err(Error::order(format!(
+                    "tried to self-steal proc {pid} (thread {mid}), but got proc {} instead",
+                    cur.p
+                )));
+            }
+            self.push(ev, cur);
+            return Ok(Some(Ctx { p: NO_PROC, ..cur }));
+        }
+        let Some(victim) = self.m.get_mut(&mid) else {
+            return Err(Error::order(format!(
+                "stole proc from non-existent thread {mid}"
+            )));
+        };
+        if victim.p != pid {
+            return Err(Error::order(format!(
+                "tried to steal proc {pid} from thread {mid}, but got proc {} instead",
+                victim.p
+            )));
+        }
+        victim.p = NO_PROC;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_status(&mut self, ev: &mut Event, mut cur: Ctx, generation: u64) -> Step {
+        let gid = ev.args[0] as GoId;
+        let mid = ev.args[1] as ThreadId;
+        let status = ev.args[2];
+        if status >= 5 {
+            return Err(Error::order(format!(
+                "invalid status for goroutine {gid}: {status}"
+            )));
+        }
+        let status = status as u8;
+        let mut old = GoState::from_wire(u64::from(status));
+        let seq = Seq::new(generation, 0);
+        if let Some(s) = self.g.get_mut(&gid) {
+            if s.status != status {
+                return Err(Error::order(format!(
+                    "inconsistent status for goroutine {gid}: old {} vs. new {}",
+                    gs::name(s.status),
+                    gs::name(status)
+                )));
+            }
+            s.seq = seq;
+        } else if generation == self.initial_gen {
+            self.g.insert(
+                gid,
+                GState {
+                    status,
+                    seq,
+                    regions: Vec::new(),
+                    ranges: Ranges::default(),
+                },
+            );
+            old = GoState::Undetermined;
+        } else {
+            return Err(Error::order(format!(
+                "found goroutine status for new goroutine after the first generation: id={gid} status={}",
+                gs::name(status)
+            )));
+        }
+        ev.args[2] = ((old as u64) << 32) | u64::from(status);
+        let mut new = cur;
+        match status {
+            gs::RUNNING => new.g = gid,
+            gs::SYSCALL => {
+                if mid == NO_THREAD {
+                    return Err(Error::order(format!(
+                        "found goroutine {gid} in syscall without a thread"
+                    )));
+                }
+                if mid == cur.m {
+                    if generation != self.initial_gen && cur.g != gid {
+                        return Err(Error::order(format!(
+                            "inconsistent thread for syscalling goroutine {gid}: thread has goroutine {}",
+                            cur.g
+                        )));
+                    }
+                    new.g = gid;
+                } else {
+                    match self.m.get(&mid) {
+                        Some(ms) => {
+                            if ms.g != gid {
+                                return Err(Error::order(format!(
+                                    "inconsistent thread for syscalling goroutine {gid}: thread has goroutine {}",
+                                    ms.g
+                                )));
+                            }
+                            cur.g = ms.g;
+                        }
+                        None => {
+                            self.m.insert(mid, MState { g: gid, p: NO_PROC });
+                        }
+                    }
+                    cur.m = mid;
+                }
+            }
+            _ => {}
+        }
+        self.push(ev, cur);
+        Ok(Some(new))
+    }
+
+    fn go_create(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
+        if let Some(s) = self.g.get(&cur.g)
+            && s.status != gs::RUNNING
+        {
+            return Err(Error::order(format!(
+                "{} event for goroutine that's not Running",
+                ev_name(ev.ty)
+            )));
+        }
+        let new_g = ev.args[0] as GoId;
+        if self.g.contains_key(&new_g) {
+            return Err(Error::order(format!(
+                "tried to create goroutine ({new_g}) that already exists"
+            )));
+        }
+        let status = if ev.ty == EventType::GO_CREATE_BLOCKED {
+            gs::WAITING
+        } else {
+            gs::RUNNABLE
+        };
+        self.g.insert(
+            new_g,
+            GState {
+                status,
+                seq: Seq::new(generation, 0),
+                regions: Vec::new(),
+                ranges: Ranges::default(),
+            },
+        );
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn running_g(&mut self, ty: EventType, cur: Ctx, want: u8) -> Result<&mut GState> {
+        let Some(state) = self.g.get_mut(&cur.g) else {
+            return Err(Error::order(format!(
+                "event {} for goroutine ({}) that doesn't exist",
+                ev_name(ty),
+                cur.g
+            )));
+        };
+        if state.status != want {
+            let name = if want == gs::SYSCALL && ty == EventType::GO_DESTROY_SYSCALL {
+                "Syscall"
+            } else {
+                "Running"
+            };
+            return Err(Error::order(format!(
+                "{} event for goroutine that's not {name}",
+                ev_name(ty)
+            )));
+        }
+        Ok(state)
+    }
+
+    fn go_stop_exec(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(cur, USER_GO)?;
+        let ty = ev.ty;
+        let state = self.running_g(ty, cur, gs::RUNNING)?;
+        match ty {
+            EventType::GO_STOP => state.status = gs::RUNNABLE,
+            EventType::GO_BLOCK => state.status = gs::WAITING,
+            _ => {
+                self.g.remove(&cur.g);
+            }
+        }
+        self.push(ev, cur);
+        Ok(Some(Ctx {
+            g: NO_GOROUTINE,
+            ..cur
+        }))
+    }
+
+    fn go_start(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let gid = ev.args[0] as GoId;
+        let seq = Seq::new(generation, ev.args[1]);
+        let Some(state) = self.g.get_mut(&gid) else {
+            return Ok(None);
+        };
+        if state.status != gs::RUNNABLE || !seq.succeeds(state.seq) {
+            return Ok(None);
+        }
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::No,
+            },
+        )?;
+        state.status = gs::RUNNING;
+        state.seq = seq;
+        self.push(ev, cur);
+        Ok(Some(Ctx { g: gid, ..cur }))
+    }
+
+    fn go_unblock(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let gid = ev.args[0] as GoId;
+        let seq = Seq::new(generation, ev.args[1]);
+        let Some(state) = self.g.get_mut(&gid) else {
+            return Ok(None);
+        };
+        if state.status != gs::WAITING || !seq.succeeds(state.seq) {
+            return Ok(None);
+        }
+        state.status = gs::RUNNABLE;
+        state.seq = seq;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_switch(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        validate(cur, USER_GO)?;
+        let ty = ev.ty;
+        self.running_g(ty, cur, gs::RUNNING)?;
+        let next = ev.args[0] as GoId;
+        let seq = Seq::new(generation, ev.args[1]);
+        match self.g.get(&next) {
+            Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {}
+            _ => return Ok(None),
+        }
+        self.push(ev, cur);
+        let mut synth = Event {
+            ty: EventType::GO_BLOCK,
+            time: ev.time,
+            ctx: cur,
+            args: [0; 4],
+            table: ev.table,
+        };
+        if ty == EventType::GO_SWITCH {
+            if let Some(s) = self.g.get_mut(&cur.g) {
+                s.status = gs::WAITING;
+            }
+        } else {
+            self.g.remove(&cur.g);
+            synth.ty = EventType::GO_DESTROY;
+        }
+        self.queue.push_back(synth);
+        if let Some(s) = self.g.get_mut(&next) {
+            s.status = gs::RUNNING;
+            s.seq = seq;
+        }
+        let start = Event {
+            ty: EventType::GO_START,
+            time: ev.time,
+            ctx: Ctx {
+                g: NO_GOROUTINE,
+                ..cur
+            },
+            args: [next as u64, ev.args[1], 0, 0],
+            table: ev.table,
+        };
+        self.queue.push_back(start);
+        Ok(Some(Ctx { g: next, ..cur }))
+    }
+
+    fn go_syscall_begin(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        validate(cur, USER_GO)?;
+        let ty = ev.ty;
+        self.running_g(ty, cur, gs::RUNNING)?.status = gs::SYSCALL;
+        let Some(p) = self.p.get_mut(&cur.p) else {
+            return Err(Error::order(format!(
+                "uninitialized proc {} found during {}",
+                cur.p,
+                ev_name(ty)
+            )));
+        };
+        p.status = ps::SYSCALL;
+        let seq = Seq::new(generation, ev.args[0]);
+        if !seq.succeeds(p.seq) {
+            return Err(Error::order(format!(
+                "failed to advance {}: can't make sequence: {} -> {seq}",
+                ev_name(ty),
+                p.seq
+            )));
+        }
+        p.seq = seq;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(cur, USER_GO)?;
+        let ty = ev.ty;
+        self.running_g(ty, cur, gs::SYSCALL)?.status = gs::RUNNING;
+        let Some(p) = self.p.get_mut(&cur.p) else {
+            return Err(Error::order(format!(
+                "uninitialized proc {} found during {}",
+                cur.p,
+                ev_name(ty)
+            )));
+        };
+        if p.status != ps::SYSCALL {
+            return Err(Error::order(format!(
+                "expected proc {} in state Syscall, but got {} instead",
+                cur.p,
+                ps::name(p.status)
+            )));
+        }
+        p.status = ps::RUNNING;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end_blocked(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        if cur.p != NO_PROC {
+            let Some(p) = self.p.get(&cur.p) else {
+                return Err(Error::order(format!(
+                    "uninitialized proc {} found during {}",
+                    cur.p,
+                    ev_name(ev.ty)
+                )));
+            };
+            if p.status == ps::SYSCALL {
+                return Ok(None);
+            }
+        }
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::Must,
+            },
+        )?;
+        self.running_g(ev.ty, cur, gs::SYSCALL)?.status = gs::RUNNABLE;
+        self.push(ev, cur);
+        Ok(Some(Ctx {
+            g: NO_GOROUTINE,
+            ..cur
+        }))
+    }
+
+    fn go_create_syscall(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::No,
+            },
+        )?;
+        let new_g = ev.args[0] as GoId;
+        if self.g.contains_key(&new_g) {
+            return Err(Error::order(format!(
+                "tried to create goroutine ({new_g}) in syscall that already exists"
+            )));
+        }
+        self.g.insert(
+            new_g,
+            GState {
+                status: gs::SYSCALL,
+                seq: Seq::new(generation, 0),
+                regions: Vec::new(),
+                ranges: Ranges::default(),
+            },
+        );
+        self.push(ev, cur);
+        Ok(Some(Ctx { g: new_g, ..cur }))
+    }
+
+    fn go_destroy_syscall(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::Must,
+            },
+        )?;
+        self.running_g(ev.ty, cur, gs::SYSCALL)?;
+        self.g.remove(&cur.g);
+        let mut new = Ctx {
+            g: NO_GOROUTINE,
+            ..cur
+        };
+        if cur.p != NO_PROC {
+            let Some(p) = self.p.get_mut(&cur.p) else {
+                return Err(Error::order(format!(
+                    "found invalid proc {} during {}",
+                    cur.p,
+                    ev_name(ev.ty)
+                )));
+            };
+            if p.status != ps::SYSCALL {
+                return Err(Error::order(format!(
+                    "proc {} in unexpected state {} during {}",
+                    cur.p,
+                    ps::name(p.status),
+                    ev_name(ev.ty)
+                )));
+            }
+            p.status = ps::SYSCALL_ABANDONED;
+            new.p = NO_PROC;
+            self.queue.push_back(Event {
+                ty: EventType::PROC_STEAL,
+                time: ev.time,
+                ctx: cur,
+                args: [cur.p as u64, 0, 0, u64::from(ps::SYSCALL)],
+                table: ev.table,
+            });
+        }
+        self.push(ev, cur);
+        Ok(Some(new))
+    }
+
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&id) = self.name_ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_vec());
+        self.name_ids.insert(s.to_vec(), id);
+        id
+    }
+
+    fn extra_string(&mut self, extra: &mut Vec<Vec<u8>>, s: &[u8]) -> u64 {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.extra_ids.get(s) {
+            return id;
+        }
+        if extra.is_empty() {
+            extra.push(Vec::new());
+        }
+        let id = extra.len() as u64;
+        extra.push(s.to_vec());
+        self.extra_ids.insert(s.to_vec(), id);
+        id
+    }
+
+    fn task_begin(&mut self, ev: &mut Event, cur: Ctx, strings: &dyn StringLookup) -> Step {
+        let id = ev.args[0];
+        if self.tasks.contains_key(&id) {
+            return Err(Error::order(format!("task ID conflict: {id}")));
+        }
+        let mut parent = ev.args[1];
+        if parent == 0 {
+            parent = NO_TASK;
+            ev.args[1] = NO_TASK;
+        }
+        let Some(name) = strings.lookup(ev.args[2]) else {
+            return Err(Error::order(format!(
+                "invalid string ID {} for {} event",
+                ev.args[2], ev.ty.0
+            )));
+        };
+        let name = self.intern(name);
+        self.tasks.insert(id, (name, parent));
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn task_end(&mut self, ev: &mut Event, cur: Ctx, extra: &mut Vec<Vec<u8>>) -> Step {
+        let id = ev.args[0];
+        if let Some((name, parent)) = self.tasks.remove(&id) {
+            ev.args[2] = parent;
+            let name = self.names[name as usize].clone();
+            ev.args[3] = self.extra_string(extra, &name);
+        } else {
+            ev.args[2] = NO_TASK;
+            ev.args[3] = 0;
+        }
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn region(&mut self, ev: &mut Event, cur: Ctx, strings: &dyn StringLookup) -> Step {
+        validate(cur, USER_GO)?;
+        let task = ev.args[0];
+        let Some(name) = strings.lookup(ev.args[1]) else {
+            return Err(Error::order(format!(
+                "invalid string ID {} for {} event",
+                ev.args[1], ev.ty.0
+            )));
+        };
+        let name = self.intern(name);
+        let begin = ev.ty == EventType::USER_REGION_BEGIN;
+        let Some(g) = self.g.get_mut(&cur.g) else {
+            let which = if begin {
+                "EvUserRegionBegin"
+            } else {
+                "EvUserRegionEnd"
+            };
+            return Err(Error::order(format!(
+                "encountered {which} without known state for current goroutine {}",
+                cur.g
+            )));
+        };
+        if begin {
+            g.regions.push((task, name));
+        } else if let Some(&top) = g.regions.last() {
+            if top != (task, name) {
+                let names = &self.names;
+                return Err(Error::order(format!(
+                    "misuse of region in goroutine {}: region end {{{} {}}} when the inner-most active region start event is {{{} {}}}",
+                    cur.g,
+                    task,
+                    String::from_utf8_lossy(&names[name as usize]),
+                    top.0,
+                    String::from_utf8_lossy(&names[top.1 as usize]),
+                )));
+            }
+            g.regions.pop();
+        }
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn gc_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let seq = ev.args[0];
+        if generation == self.initial_gen {
+            if self.gc != GcState::Undetermined {
+                return Err(Error::order(
+                    "GCActive in the first generation isn't first GC event",
+                ));
+            }
+            self.gc_seq = seq;
+            self.gc = GcState::Running;
+            self.push(ev, cur);
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc != GcState::Running {
+            return Err(Error::order(
+                "encountered GCActive while GC was not in progress",
+            ));
+        }
+        self.gc_seq = seq;
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn gc_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        let seq = ev.args[0];
+        if self.gc == GcState::Undetermined {
+            self.gc_seq = seq;
+            self.gc = GcState::Running;
+            self.push(ev, cur);
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc == GcState::Running {
+            return Err(Error::order(
+                "encountered GCBegin while GC was already in progress",
+            ));
+        }
+        self.gc_seq = seq;
+        self.gc = GcState::Running;
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn gc_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        let seq = ev.args[0];
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        match self.gc {
+            GcState::NotRunning => {
+                return Err(Error::order(
+                    "encountered GCEnd when GC was not in progress",
+                ));
+            }
+            GcState::Undetermined => {
+                return Err(Error::order(
+                    "encountered GCEnd when GC was in an undetermined state",
+                ));
+            }
+            GcState::Running => {}
+        }
+        self.gc_seq = seq;
+        self.gc = GcState::NotRunning;
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn annotation(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(cur, USER_GO)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn heap_metric(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
+        let r = RangeType::of(ev.ty, 0);
+        self.p_ranges(cur.p, ev.ty)?.begin(r)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn p_ranges(&mut self, p: ProcId, ty: EventType) -> Result<&mut Ranges> {
+        // Go dereferences the P's state without a check; a missing one cannot happen in a
+        // trace that got this far, but report it rather than crash.
+        match self.p.get_mut(&p) {
+            Some(s) => Ok(&mut s.ranges),
+            None => Err(Error::order(format!(
+                "uninitialized proc {p} found during {}",
+                ev_name(ty)
+            ))),
+        }
+    }
+
+    fn gc_sweep_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let pid = ev.args[0] as ProcId;
+        let initial = generation == self.initial_gen;
+        let Some(p) = self.p.get_mut(&pid) else {
+            return Err(Error::order(format!(
+                "encountered GCSweepActive for unknown proc {pid}"
+            )));
+        };
+        p.ranges.active(RangeType::of(ev.ty, 0), initial)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
+        self.p_ranges(cur.p, ev.ty)?.end(ev.ty)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_range_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(cur, USER_GO)?;
+        let desc = if ev.ty == EventType::STW_BEGIN {
+            ev.args[0]
+        } else {
+            0
+        };
+        let Some(g) = self.g.get_mut(&cur.g) else {
+            return Err(Error::order(format!(
+                "encountered event of type {} without known state for current goroutine {}",
+                ev.ty.0, cur.g
+            )));
+        };
+        g.ranges.begin(RangeType::of(ev.ty, desc))?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_range_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+        let gid = ev.args[0] as GoId;
+        let initial = generation == self.initial_gen;
+        let Some(g) = self.g.get_mut(&gid) else {
+            return Err(Error::order(format!(
+                "uninitialized goroutine {gid} found during {}",
+                ev_name(ev.ty)
+            )));
+        };
+        g.ranges.active(RangeType::of(ev.ty, 0), initial)?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_range_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(cur, USER_GO)?;
+        let Some(g) = self.g.get_mut(&cur.g) else {
+            return Err(Error::order(format!(
+                "encountered event of type {} without known state for current goroutine {}",
+                ev.ty.0, cur.g
+            )));
+        };
+        let desc = g.ranges.end(ev.ty)?;
+        if ev.ty == EventType::STW_END {
+            ev.args[0] = desc;
+        }
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    fn alloc_free(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::May,
+            },
+        )?;
+        self.push(ev, cur);
+        Ok(Some(cur))
+    }
+
+    /// A dump of the state for "failed to advance" errors, sorted for determinism.
+    pub(crate) fn dump(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let mut gs: Vec<_> = self.g.iter().collect();
+        gs.sort_by_key(|(id, _)| **id);
+        for (id, st) in gs {
+            let _ = writeln!(s, "G {id} [status={} seq={}]", gs::name(st.status), st.seq);
+        }
+        s.push('\n');
+        let mut pss: Vec<_> = self.p.iter().collect();
+        pss.sort_by_key(|(id, _)| **id);
+        for (id, st) in pss {
+            let _ = writeln!(s, "P {id} [status={} seq={}]", ps::name(st.status), st.seq);
+        }
+        s.push('\n');
+        let mut ms: Vec<_> = self.m.iter().collect();
+        ms.sort_by_key(|(id, _)| **id);
+        for (id, st) in ms {
+            let _ = writeln!(s, "M {id} [g={} p={}]", st.g, st.p);
+        }
+        s.push('\n');
+        let gc = match self.gc {
+            GcState::Undetermined => "Undetermined",
+            GcState::NotRunning => "NotRunning",
+            GcState::Running => "Running",
+        };
+        let _ = writeln!(s, "GC {} {gc}", self.gc_seq);
+        s
+    }
+}
