@@ -383,6 +383,80 @@ impl Event {
     }
 }
 
+/// What a range is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Nothing (the GC mark phase).
+    None,
+    /// A goroutine.
+    Goroutine(GoId),
+    /// A P.
+    Proc(ProcId),
+}
+
+impl Event {
+    /// For a range event: the range's name, as Go names it (`GC concurrent mark phase`,
+    /// `stop-the-world (<kind>)`, …).
+    pub fn range_name<'t>(&self, tables: &Tables<'t>) -> Option<std::borrow::Cow<'t, [u8]>> {
+        use EventType as T;
+        Some(match self.ty {
+            T::STW_BEGIN | T::STW_END => {
+                let kind = tables.string(StringRef {
+                    table: self.table,
+                    id: self.args[0],
+                });
+                let mut name = b"stop-the-world (".to_vec();
+                name.extend_from_slice(kind);
+                name.push(b')');
+                name.into()
+            }
+            T::GC_BEGIN | T::GC_ACTIVE | T::GC_END => (&b"GC concurrent mark phase"[..]).into(),
+            T::GC_SWEEP_BEGIN | T::GC_SWEEP_ACTIVE | T::GC_SWEEP_END => {
+                (&b"GC incremental sweep"[..]).into()
+            }
+            T::GC_MARK_ASSIST_BEGIN | T::GC_MARK_ASSIST_ACTIVE | T::GC_MARK_ASSIST_END => {
+                (&b"GC mark assist"[..]).into()
+            }
+            _ => return None,
+        })
+    }
+
+    /// For a range event: what the range is bound to.
+    pub fn range_scope(&self) -> Option<Scope> {
+        use EventType as T;
+        Some(match self.ty {
+            T::STW_BEGIN | T::STW_END => Scope::Goroutine(self.ctx.g),
+            T::GC_BEGIN | T::GC_ACTIVE | T::GC_END => Scope::None,
+            T::GC_SWEEP_ACTIVE => Scope::Proc(self.args[0] as i64),
+            T::GC_SWEEP_BEGIN | T::GC_SWEEP_END => Scope::Proc(self.ctx.p),
+            T::GC_MARK_ASSIST_ACTIVE => Scope::Goroutine(self.args[0] as i64),
+            T::GC_MARK_ASSIST_BEGIN | T::GC_MARK_ASSIST_END => Scope::Goroutine(self.ctx.g),
+            _ => return None,
+        })
+    }
+
+    /// For a metric event: its name and value.
+    pub fn metric(&self) -> Option<(&'static str, u64)> {
+        let name = match self.ty {
+            EventType::PROCS_CHANGE => "/sched/gomaxprocs:threads",
+            EventType::HEAP_ALLOC => "/memory/classes/heap/objects:bytes",
+            EventType::HEAP_GOAL => "/gc/heap/goal:bytes",
+            _ => return None,
+        };
+        Some((name, self.args[0]))
+    }
+
+    /// For a task event: the task ID, its parent, and a reference to its type name (a table
+    /// string for a begin, an extra string for an end: see [`Tables::task_type`]).
+    pub fn task(&self) -> Option<(TaskId, TaskId)> {
+        match self.ty {
+            EventType::USER_TASK_BEGIN => Some((self.args[0], self.args[1])),
+            EventType::USER_TASK_END => Some((self.args[0], self.args[2])),
+            _ => None,
+        }
+    }
+}
+
 /// A reference to a stack of a generation's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StackRef {
@@ -495,6 +569,18 @@ impl<'a> Tables<'a> {
             .ok()
             .and_then(|i| self.extra.get(i))
             .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The type name of a task begin or end event.
+    pub fn task_type(&self, ev: &Event) -> &[u8] {
+        match ev.ty {
+            EventType::USER_TASK_BEGIN => self.string(StringRef {
+                table: ev.table,
+                id: ev.args[2],
+            }),
+            EventType::USER_TASK_END => self.extra_string(ev.args[3]),
+            _ => &[],
+        }
     }
 
     /// The frames of a stack, innermost first.

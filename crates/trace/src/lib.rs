@@ -14,7 +14,9 @@ mod order;
 pub mod print;
 mod reader;
 mod time;
+pub mod validate;
 
 pub use error::{Error, OrderError, Result};
 pub use event::{Ctx, Event, EventKind, GenTables, GoState, ProcState, Tables};
 pub use reader::Reader;
+pub use validate::Validator;

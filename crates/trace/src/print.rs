@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use goroscope_format::quote::quote_into;
 use goroscope_format::v2::EventType;
 
-use crate::event::{Event, EventKind, Resource, StackRef, Tables};
+use crate::event::{Event, EventKind, Resource, Scope, StackRef, Tables};
 
 /// Appends `ev` in Go's syntax, without the trailing newline Go's `Println` adds.
 pub fn write_event(out: &mut Vec<u8>, ev: &Event, tables: &Tables<'_>) -> io::Result<()> {
@@ -35,14 +35,10 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, tables: &Tables<'_>) -> io::Re
     };
     match kind {
         EventKind::Metric => {
-            let name: &[u8] = match ev.ty {
-                T::PROCS_CHANGE => b"/sched/gomaxprocs:threads",
-                T::HEAP_ALLOC => b"/memory/classes/heap/objects:bytes",
-                _ => b"/gc/heap/goal:bytes",
-            };
+            let (name, value) = ev.metric().unwrap_or_default();
             out.extend_from_slice(b" Name=");
-            quoted(out, name);
-            write!(out, " Value=Value{{Uint64({})}}", ev.args[0])?;
+            quoted(out, name.as_bytes());
+            write!(out, " Value=Value{{Uint64({value})}}")?;
         }
         EventKind::Label => {
             out.extend_from_slice(b" Label=");
@@ -51,36 +47,11 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, tables: &Tables<'_>) -> io::Re
         }
         EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
             out.extend_from_slice(b" Name=");
-            match ev.ty {
-                T::STW_BEGIN | T::STW_END => {
-                    let mut name = b"stop-the-world (".to_vec();
-                    name.extend_from_slice(s(ev.args[0]));
-                    name.push(b')');
-                    quoted(out, &name);
-                    write!(out, " Scope=Goroutine({})", ev.ctx.g)?;
-                }
-                T::GC_BEGIN | T::GC_ACTIVE | T::GC_END => {
-                    quoted(out, b"GC concurrent mark phase");
-                    out.extend_from_slice(b" Scope=None");
-                }
-                T::GC_SWEEP_BEGIN | T::GC_SWEEP_ACTIVE | T::GC_SWEEP_END => {
-                    quoted(out, b"GC incremental sweep");
-                    let p = if ev.ty == T::GC_SWEEP_ACTIVE {
-                        ev.args[0] as i64
-                    } else {
-                        ev.ctx.p
-                    };
-                    write!(out, " Scope=Proc({p})")?;
-                }
-                _ => {
-                    quoted(out, b"GC mark assist");
-                    let g = if ev.ty == T::GC_MARK_ASSIST_ACTIVE {
-                        ev.args[0] as i64
-                    } else {
-                        ev.ctx.g
-                    };
-                    write!(out, " Scope=Goroutine({g})")?;
-                }
+            quoted(out, &ev.range_name(tables).unwrap_or_default());
+            match ev.range_scope() {
+                Some(Scope::Goroutine(g)) => write!(out, " Scope=Goroutine({g})")?,
+                Some(Scope::Proc(p)) => write!(out, " Scope=Proc({p})")?,
+                Some(Scope::None) | None => out.extend_from_slice(b" Scope=None"),
             }
             if kind == EventKind::RangeEnd {
                 out.extend_from_slice(b" Attributes=[");
@@ -95,13 +66,9 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, tables: &Tables<'_>) -> io::Re
             }
         }
         EventKind::TaskBegin | EventKind::TaskEnd => {
-            let (parent, ty) = if ev.ty == T::USER_TASK_BEGIN {
-                (ev.args[1], s(ev.args[2]))
-            } else {
-                (ev.args[2], tables.extra_string(ev.args[3]))
-            };
-            write!(out, " ID={} Parent={} Type=", ev.args[0], parent)?;
-            quoted(out, ty);
+            let (id, parent) = ev.task().unwrap_or_default();
+            write!(out, " ID={id} Parent={parent} Type=")?;
+            quoted(out, tables.task_type(ev));
         }
         EventKind::RegionBegin | EventKind::RegionEnd => {
             write!(out, " Task={} Type=", ev.args[0])?;
