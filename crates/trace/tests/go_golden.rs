@@ -75,7 +75,7 @@ fn go_golden_tests_pass_and_fail_as_in_go() {
         match (&expectation, &outcome.error) {
             (Expectation::Success, None) => {}
             (Expectation::Success, Some(e)) => {
-                failures.push(format!("{name}: unexpected error: {e}"))
+                failures.push(format!("{name}: unexpected error: {e}"));
             }
             (Expectation::Failure(re), Some(e)) => {
                 let re = regex::Regex::new(re).unwrap();
@@ -102,7 +102,9 @@ fn sync_events_have_go_times() {
         return;
     };
     let dir = goroot.join("src/internal/trace/testdata/tests");
-    let cases: [(&str, &[(i64, Option<(i64, u64, &str)>)]); 2] = [
+    /// A Sync's time and, when it has one, its snapshot's trace time, mono time and wall time.
+    type WantSync = (i64, Option<(i64, u64, &'static str)>);
+    let cases: [(&str, &[WantSync]); 2] = [
         (
             "go123-sync.test",
             &[(10, None), (40, None), (60, None), (63, None)],
