@@ -15,6 +15,7 @@ pub mod error;
 mod parse;
 pub mod quote;
 pub mod uvarint;
+pub mod v1;
 pub mod v2;
 pub mod version;
 
