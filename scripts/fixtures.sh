@@ -364,7 +364,8 @@ if [ "$total" -ge "$TOTAL_MAX" ]; then
 fi
 # Machine-specific paths: this machine's cache, scratch and checkout folders,
 # $HOME, and the usual absolute prefixes (binary traces included).
-patterns=(-e "$GOROSCOPE_CACHE" -e "$WORK" -e "$ROOT" -e /tmp/ -e /root/ -e /work/ -e /home/)
+patterns=(-e "$GOROSCOPE_CACHE" -e "$WORK" -e "$ROOT")
+for d in tmp root work home; do patterns+=(-e "/$d/"); done
 if [ -n "${HOME:-}" ] && [ "$HOME" != / ]; then patterns+=(-e "$HOME/"); fi
 if grep -rlF "${patterns[@]}" fixtures >&2; then
     echo "fixtures: machine-specific paths in the files above" >&2
