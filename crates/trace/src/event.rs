@@ -455,6 +455,52 @@ impl Event {
             _ => None,
         }
     }
+
+    /// For a region begin or end: the task and a reference to the region's type name (Go's
+    /// `Event.Region()`).
+    pub fn region(&self) -> Option<(TaskId, StringRef)> {
+        match self.ty {
+            EventType::USER_REGION_BEGIN | EventType::USER_REGION_END => Some((
+                self.args[0],
+                StringRef {
+                    table: self.table,
+                    id: self.args[1],
+                },
+            )),
+            _ => None,
+        }
+    }
+
+    /// For a label event: a reference to the label, which applies to the goroutine of the
+    /// event's context (Go's `Event.Label()`).
+    pub fn label(&self) -> Option<StringRef> {
+        (self.ty == EventType::GO_LABEL).then_some(StringRef {
+            table: self.table,
+            id: self.args[0],
+        })
+    }
+
+    /// For a log event: the task and references to the category and the message (Go's
+    /// `Event.Log()`).
+    pub fn log(&self) -> Option<(TaskId, StringRef, StringRef)> {
+        (self.ty == EventType::USER_LOG).then_some((
+            self.args[0],
+            StringRef {
+                table: self.table,
+                id: self.args[1],
+            },
+            StringRef {
+                table: self.table,
+                id: self.args[2],
+            },
+        ))
+    }
+
+    /// For a Sync event: its number `N`, counting generations from 1 (Go's
+    /// `Event.Sync().N`).
+    pub fn sync_n(&self) -> Option<u64> {
+        (self.ty == SYNC).then_some(self.args[0])
+    }
 }
 
 /// A reference to a stack of a generation's table.
