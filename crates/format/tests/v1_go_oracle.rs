@@ -7,11 +7,16 @@
 //! prints everything `tracev1.Parse` returns; the test prints our result the same way and
 //! compares, for every trace of Go's testdata and the bundled 1.21 fixture.
 //!
+//! A second test does the same for about a thousand damaged copies (cut short, bits flipped,
+//! bytes overwritten) of those traces: the same error message, or the same result when the
+//! damage goes unnoticed.
+//!
 //! Extra traces can be compared by listing them in `GOROSCOPE_V1_TRACES` (colon-separated).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use goroscope_format::quote::quote;
 use goroscope_format::v1::{self, EventType};
@@ -72,21 +77,30 @@ import (
 
 func main() {
 	for _, path := range os.Args[1:] {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			panic(err)
-		}
-		var ver uint32
-		if _, err := fmt.Sscanf(string(data[:16]), "go 1.%d trace\x00\x00\x00", &ver); err != nil {
-			panic(err)
-		}
-		out, err := os.Create(path + ".go.txt")
-		if err != nil {
-			panic(err)
-		}
-		tracev1.Dump(out, data[16:], ver)
-		out.Close()
+		dumpFile(path)
 	}
+}
+
+func dumpFile(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	var ver uint32
+	if _, err := fmt.Sscanf(string(data[:16]), "go 1.%d trace\x00\x00\x00", &ver); err != nil {
+		panic(err)
+	}
+	out, err := os.Create(path + ".go.txt")
+	if err != nil {
+		panic(err)
+	}
+	defer out.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(out, "panic: %v\n", r)
+		}
+	}()
+	tracev1.Dump(out, data[16:], ver)
 }
 "#;
 
@@ -188,64 +202,151 @@ fn first_difference(ours: &str, go: &str) -> String {
     )
 }
 
-#[test]
-fn v1_matches_go_tracev1() {
-    let Some(goroot) = goroscope_testkit::require_goroot("v1_matches_go_tracev1") else {
-        return;
-    };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("v1-oracle");
-    let _ = std::fs::remove_dir_all(&dir);
-    let exe = build_oracle(&goroot, &dir);
+/// The oracle, built once per test run; `None` without a toolchain.
+fn oracle() -> Option<&'static (PathBuf, PathBuf)> {
+    static ORACLE: OnceLock<Option<(PathBuf, PathBuf)>> = OnceLock::new();
+    ORACLE
+        .get_or_init(|| {
+            let goroot = goroscope_testkit::require_goroot("v1_go_oracle")?;
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("v1-oracle");
+            let _ = std::fs::remove_dir_all(&dir);
+            let exe = build_oracle(&goroot, &dir);
+            Some((exe, dir))
+        })
+        .as_ref()
+}
 
-    let mut inputs: Vec<PathBuf> =
+/// Runs Go and us on every `(name, trace)` and returns the differences.
+fn compare(exe: &Path, dir: &Path, inputs: &[(String, Vec<u8>)]) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let paths: Vec<PathBuf> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, data))| {
+            let path = dir.join(format!("{i}.trace"));
+            std::fs::write(&path, data).unwrap();
+            path
+        })
+        .collect();
+    for chunk in paths.chunks(500) {
+        let status = Command::new(exe).args(chunk).status().unwrap();
+        assert!(status.success());
+    }
+    let mut failures = Vec::new();
+    for ((name, data), path) in inputs.iter().zip(&paths) {
+        let ours = dump(data);
+        let go = std::fs::read_to_string(path.with_extension("trace.go.txt")).unwrap();
+        if ours != go {
+            failures.push(format!("{name}: {}", first_difference(&ours, &go)));
+        }
+    }
+    failures
+}
+
+fn go_testdata(goroot: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
         std::fs::read_dir(goroot.join("src/internal/trace/internal/tracev1/testdata"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-    let fixture = goroscope_testkit::fixtures_dir().join("traces/mixed-go1.21.13.trace");
-    if fixture.exists() {
-        inputs.push(fixture);
-    }
+    files.sort();
+    files
+}
+
+fn fixture() -> Option<PathBuf> {
+    let path = goroscope_testkit::fixtures_dir().join("traces/mixed-go1.21.13.trace");
+    path.exists().then_some(path)
+}
+
+fn read(path: &Path) -> (String, Vec<u8>) {
+    (path.display().to_string(), std::fs::read(path).unwrap())
+}
+
+#[test]
+fn v1_matches_go_tracev1() {
+    let Some((exe, dir)) = oracle() else {
+        return;
+    };
+    let goroot = goroscope_testkit::goroot().unwrap();
+    let mut inputs: Vec<(String, Vec<u8>)> = go_testdata(&goroot).iter().map(|p| read(p)).collect();
+    inputs.extend(fixture().as_deref().map(read));
     if let Some(extra) = std::env::var_os("GOROSCOPE_V1_TRACES") {
-        inputs.extend(std::env::split_paths(&extra));
+        inputs.extend(std::env::split_paths(&extra).map(|p| read(&p)));
     }
-    inputs.sort();
-
-    // Work on copies, so that the oracle's output lands in the scratch folder.
-    let copies: Vec<PathBuf> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let copy = dir.join(format!("{i}-{}", p.file_name().unwrap().to_string_lossy()));
-            std::fs::copy(p, &copy).unwrap();
-            copy
-        })
-        .collect();
-    let status = Command::new(&exe).args(&copies).status().unwrap();
-    assert!(status.success());
-
-    let mut failures = Vec::new();
-    for (input, copy) in inputs.iter().zip(&copies) {
-        let data = std::fs::read(copy).unwrap();
-        let ours = dump(&data);
-        let go = std::fs::read_to_string(copy.with_file_name(format!(
-            "{}.go.txt",
-            copy.file_name().unwrap().to_string_lossy()
-        )))
-        .unwrap();
-        if ours != go {
-            failures.push(format!(
-                "{}: {}",
-                input.display(),
-                first_difference(&ours, &go)
-            ));
-        } else {
-            eprintln!(
-                "{}: identical ({} lines)",
-                input.display(),
-                go.lines().count()
-            );
-        }
-    }
+    let failures = compare(exe, &dir.join("whole"), &inputs);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Truncated and corrupted copies (the header kept intact) of `data`.
+fn mutants(name: &str, data: &[u8], rng: &mut Rng, count: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let body = data.len() - 16;
+    for k in 0..count {
+        let mut m = data.to_vec();
+        let what = match k % 4 {
+            0 => {
+                let at = 16 + rng.below(body);
+                m.truncate(at);
+                format!("cut at {at}")
+            }
+            1 | 2 => {
+                let at = 16 + rng.below(body);
+                let bit = rng.below(8);
+                m[at] ^= 1 << bit;
+                format!("bit {bit} of byte {at} flipped")
+            }
+            _ => {
+                let at = 16 + rng.below(body);
+                let v = rng.next() as u8;
+                m[at] = v;
+                format!("byte {at} set to {v}")
+            }
+        };
+        out.push((format!("{name} ({what})"), m));
+    }
+    out
+}
+
+#[test]
+fn v1_damage_matches_go_tracev1() {
+    let Some((exe, dir)) = oracle() else {
+        return;
+    };
+    let goroot = goroscope_testkit::goroot().unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut inputs = Vec::new();
+    for path in go_testdata(&goroot) {
+        let (name, data) = read(&path);
+        // The large stress traces add time, not coverage.
+        let count = if data.len() > 50_000 { 4 } else { 100 };
+        inputs.extend(mutants(&name, &data, &mut rng, count));
+    }
+    if let Some(path) = fixture() {
+        let (name, data) = read(&path);
+        inputs.extend(mutants(&name, &data, &mut rng, 16));
+    }
+    let failures = compare(exe, &dir.join("damaged"), &inputs);
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
 }
