@@ -24,6 +24,26 @@ enum Command {
         /// The trace file.
         file: PathBuf,
     },
+    /// Convert a trace between Go's binary form and Go's text form (the syntax of Go's
+    /// golden tests and of `go tool trace -d=wire`), e.g. to hand-edit a trace.
+    Convert {
+        /// The form to write.
+        #[arg(long, value_enum)]
+        to: Form,
+        /// The output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The input trace, in the other form.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Form {
+    /// Go's binary trace format (v2 only).
+    Binary,
+    /// Go's text form: `Trace Go1.N` then one record per line.
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -45,6 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Dump { format, file } => dump(format, &file),
+        Command::Convert { to, output, file } => convert(to, &file, &output),
     }
 }
 
@@ -100,4 +121,36 @@ fn dump_go(data: &[u8], out: &mut dyn Write) -> Result<(), String> {
         out.write_all(&line).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+fn convert(to: Form, input: &Path, output: &Path) -> ExitCode {
+    let data = match read(input) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let converted = match to {
+        Form::Binary => match std::str::from_utf8(&data) {
+            Ok(text) => goroscope_format::v2::text::text_to_binary(text),
+            Err(e) => {
+                eprintln!(
+                    "goroscope: the text form must be UTF-8: {e}: {}",
+                    input.display()
+                );
+                return ExitCode::from(exit::UNREADABLE);
+            }
+        },
+        Form::Text => goroscope_format::v2::text::binary_to_text(&data).map(String::into_bytes),
+    };
+    let bytes = match converted {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("goroscope: {e}: {}", input.display());
+            return ExitCode::from(exit::UNREADABLE);
+        }
+    };
+    if let Err(e) = std::fs::write(output, bytes) {
+        eprintln!("goroscope: cannot write: {e}: {}", output.display());
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }

@@ -54,7 +54,11 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
             };
             format!("line {}:\n  ours: {}\n  go:   {}", i + 1, get(a), get(b))
         }
-        None => format!("lengths differ: ours {} bytes, go {} bytes", a.len(), b.len()),
+        None => format!(
+            "lengths differ: ours {} bytes, go {} bytes",
+            a.len(),
+            b.len()
+        ),
     }
 }
 

@@ -200,12 +200,17 @@ pub(crate) trait StringLookup {
 pub(crate) struct Ordering {
     g: IdMap<GoId, GState>,
     p: IdMap<ProcId, PState>,
-    m: IdMap<ThreadId, MState>,
+    /// Thread states, indexed through `m_index` (threads are never forgotten).
+    ms: Vec<MState>,
+    m_index: IdMap<ThreadId, u32>,
     tasks: IdMap<u64, (u32, u64)>,
     gc_seq: u64,
     gc: GcState,
     initial_gen: u64,
-    pub(crate) queue: VecDeque<Event>,
+    /// The first ready event (most advances queue exactly one).
+    first: Option<Event>,
+    /// Further ready events, after `first`.
+    queue: VecDeque<Event>,
     /// Interned strings (region and task names), compared by value across generations.
     names: Vec<Vec<u8>>,
     name_ids: HashMap<Vec<u8>, u32>,
@@ -260,11 +265,13 @@ impl Default for Ordering {
         Self {
             g: IdMap::default(),
             p: IdMap::default(),
-            m: IdMap::default(),
+            ms: Vec::new(),
+            m_index: IdMap::default(),
             tasks: IdMap::default(),
             gc_seq: 0,
             gc: GcState::Undetermined,
             initial_gen: 0,
+            first: None,
             queue: VecDeque::new(),
             names: Vec::new(),
             name_ids: HashMap::new(),
@@ -278,15 +285,43 @@ fn ev_name(ty: EventType) -> std::borrow::Cow<'static, str> {
 }
 
 impl Ordering {
+    /// The next ready event, if any.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<Event> {
+        self.first.take().or_else(|| self.queue.pop_front())
+    }
+
+    /// The index of thread `m`'s state, created if new.
+    fn thread(&mut self, m: ThreadId) -> usize {
+        if let Some(&i) = self.m_index.get(&m) {
+            return i as usize;
+        }
+        let i = self.ms.len();
+        self.ms.push(MState {
+            g: NO_GOROUTINE,
+            p: NO_PROC,
+        });
+        self.m_index.insert(m, i as u32);
+        i
+    }
+
+    fn thread_state(&mut self, m: ThreadId) -> Option<&mut MState> {
+        let i = *self.m_index.get(&m)?;
+        self.ms.get_mut(i as usize)
+    }
+
     /// Tries to advance `ev` (time and arguments set, context not yet) from thread `m` in
     /// generation `generation`. Returns whether it was ready; ready events (and any they
-    /// synthesize) are on the queue.
+    /// synthesize) come out of [`Ordering::next`]. `m_slot` caches the index of the thread's
+    /// state between calls (`u32::MAX` until the first call, which creates the state, as
+    /// Go's reader does on a thread's first event).
     pub(crate) fn advance(
         &mut self,
         ev: &Event,
         strings: &dyn StringLookup,
         extra: &mut Vec<Vec<u8>>,
         m: ThreadId,
+        m_slot: &mut u32,
         generation: u64,
     ) -> Result<bool> {
         if self.initial_gen == 0 {
@@ -295,10 +330,10 @@ impl Ordering {
         let cur = if m == NO_THREAD {
             Ctx::NONE
         } else {
-            let ms = self.m.entry(m).or_insert(MState {
-                g: NO_GOROUTINE,
-                p: NO_PROC,
-            });
+            if *m_slot == u32::MAX {
+                *m_slot = self.thread(m) as u32;
+            }
+            let ms = self.ms[*m_slot as usize];
             Ctx {
                 m,
                 p: ms.p,
@@ -347,9 +382,8 @@ impl Ordering {
         }?;
         match step {
             Some(new) => {
-                if m != NO_THREAD
-                    && let Some(ms) = self.m.get_mut(&m)
-                {
+                if m != NO_THREAD {
+                    let ms = &mut self.ms[*m_slot as usize];
                     ms.p = new.p;
                     ms.g = new.g;
                 }
@@ -359,10 +393,20 @@ impl Ordering {
         }
     }
 
+    #[inline]
     fn push(&mut self, ev: &Event, ctx: Ctx) {
         let mut e = *ev;
         e.ctx = ctx;
-        self.queue.push_back(e);
+        self.push_event(e);
+    }
+
+    #[inline]
+    fn push_event(&mut self, e: Event) {
+        if self.first.is_none() && self.queue.is_empty() {
+            self.first = Some(e);
+        } else {
+            self.queue.push_back(e);
+        }
     }
 
     fn proc_status(&mut self, ev: &mut Event, mut cur: Ctx, generation: u64) -> Step {
@@ -416,10 +460,10 @@ impl Ordering {
             // context of the thread that holds it. Pick the lowest such thread ID so the
             // choice is deterministic (Go takes whichever its map yields last).
             let holder = self
-                .m
+                .m_index
                 .iter()
+                .map(|(&id, &i)| (id, self.ms[i as usize]))
                 .filter(|(_, ms)| ms.p == pid)
-                .map(|(&id, ms)| (id, *ms))
                 .min_by_key(|&(id, _)| id);
             let Some((mid, ms)) = holder else {
                 return Err(Error::order(format!(
@@ -524,7 +568,7 @@ impl Ordering {
             self.push(ev, cur);
             return Ok(Some(Ctx { p: NO_PROC, ..cur }));
         }
-        let Some(victim) = self.m.get_mut(&mid) else {
+        let Some(victim) = self.thread_state(mid) else {
             return Err(Error::order(format!(
                 "stole proc from non-existent thread {mid}"
             )));
@@ -597,7 +641,7 @@ impl Ordering {
                     }
                     new.g = gid;
                 } else {
-                    match self.m.get(&mid) {
+                    match self.thread_state(mid).copied() {
                         Some(ms) => {
                             if ms.g != gid {
                                 return Err(Error::order(format!(
@@ -608,7 +652,8 @@ impl Ordering {
                             cur.g = ms.g;
                         }
                         None => {
-                            self.m.insert(mid, MState { g: gid, p: NO_PROC });
+                            let i = self.thread(mid);
+                            self.ms[i] = MState { g: gid, p: NO_PROC };
                         }
                     }
                     cur.m = mid;
@@ -765,7 +810,7 @@ impl Ordering {
             self.g.remove(&cur.g);
             synth.ty = EventType::GO_DESTROY;
         }
-        self.queue.push_back(synth);
+        self.push_event(synth);
         if let Some(s) = self.g.get_mut(&next) {
             s.status = gs::RUNNING;
             s.seq = seq;
@@ -780,7 +825,7 @@ impl Ordering {
             args: [next as u64, ev.args[1], 0, 0],
             table: ev.table,
         };
-        self.queue.push_back(start);
+        self.push_event(start);
         Ok(Some(Ctx { g: next, ..cur }))
     }
 
@@ -922,7 +967,7 @@ impl Ordering {
             }
             p.status = ps::SYSCALL_ABANDONED;
             new.p = NO_PROC;
-            self.queue.push_back(Event {
+            self.push_event(Event {
                 ty: EventType::PROC_STEAL,
                 time: ev.time,
                 ctx: cur,
@@ -1265,7 +1310,11 @@ impl Ordering {
             let _ = writeln!(s, "P {id} [status={} seq={}]", ps::name(st.status), st.seq);
         }
         s.push('\n');
-        let mut ms: Vec<_> = self.m.iter().collect();
+        let mut ms: Vec<_> = self
+            .m_index
+            .iter()
+            .map(|(id, &i)| (id, self.ms[i as usize]))
+            .collect();
         ms.sort_by_key(|(id, _)| **id);
         for (id, st) in ms {
             let _ = writeln!(s, "M {id} [g={} p={}]", st.g, st.p);

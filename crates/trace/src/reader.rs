@@ -27,6 +27,8 @@ impl StringLookup for StringTable<'_> {
 #[derive(Debug, Clone)]
 struct Cursor<'a> {
     m: i64,
+    /// The index of the thread's ordering state, once known.
+    m_slot: u32,
     thread: usize,
     batch: usize,
     events: EventCursor<'a>,
@@ -41,6 +43,7 @@ impl<'a> Cursor<'a> {
         let body = threads[thread].batches.first().map_or(&[][..], |b| b.body);
         Self {
             m,
+            m_slot: u32::MAX,
             thread,
             batch: 0,
             events: EventCursor::new(body),
@@ -308,7 +311,7 @@ impl<'a> Reader<'a> {
     }
 
     fn step(&mut self) -> Result<Option<Event>> {
-        if let Some(ev) = self.order.queue.pop_front() {
+        if let Some(ev) = self.order.next() {
             return Ok(Some(ev));
         }
         let exhausted = self
@@ -364,7 +367,7 @@ impl<'a> Reader<'a> {
                 .at(cur.generation, cur.frontier.first().map_or(0, |c| c.offset)));
             }
         }
-        match self.order.queue.pop_front() {
+        match self.order.next() {
             Some(ev) => Ok(Some(ev)),
             None => Err(Error::order("internal error: advanced but nothing queued")),
         }
@@ -376,10 +379,17 @@ impl<'a> Reader<'a> {
         };
         let Tables { gens, extra } = &mut self.tables;
         let table = &gens[cur.table as usize];
-        let c = &cur.frontier[i];
+        let c = &mut cur.frontier[i];
         let ok = self
             .order
-            .advance(&c.ev, &table.strings, extra, c.m, cur.generation)
+            .advance(
+                &c.ev,
+                &table.strings,
+                extra,
+                c.m,
+                &mut c.m_slot,
+                cur.generation,
+            )
             .map_err(|e| e.at(cur.generation, c.offset))?;
         if !ok {
             return Ok(false);
