@@ -31,6 +31,7 @@
 //! timestamps), this module picks Ps in ascending order, which is one of Go's possible orders.
 
 mod event;
+mod hash;
 mod order;
 mod parser;
 mod raw;

@@ -7,9 +7,8 @@
 //! pseudo-goroutine. Among the ready events, the earliest by timestamp goes next, picked from
 //! a binary heap that breaks ties exactly as Go's `container/heap` code does.
 
-use std::collections::HashMap;
-
 use crate::v1::event::Event;
+use crate::v1::hash::IntMap;
 use crate::v1::spec::EventType;
 
 /// A goroutine's scheduling status as ordering sees it.
@@ -110,7 +109,7 @@ impl Transition {
 /// The state of every ordered goroutine; absent means sequence 0, dead.
 #[derive(Debug, Default)]
 pub(crate) struct GStates {
-    states: HashMap<u64, GState>,
+    states: IntMap<u64, GState>,
 }
 
 impl GStates {
@@ -146,10 +145,11 @@ impl GStates {
     }
 }
 
-/// A ready event and the index of the P queue it came from.
+/// A ready event: its timestamp and the index of the P queue whose head it is. The event
+/// stays in its queue until it leaves the frontier.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ready {
-    pub(crate) ev: Event,
+    pub(crate) ts: i64,
     pub(crate) proc: usize,
 }
 
@@ -163,7 +163,7 @@ pub(crate) struct Frontier {
 impl Frontier {
     #[inline]
     fn less(&self, i: usize, j: usize) -> bool {
-        self.heap[i].ev.ts < self.heap[j].ev.ts
+        self.heap[i].ts < self.heap[j].ts
     }
 
     pub(crate) fn push(&mut self, r: Ready) {
@@ -271,16 +271,10 @@ mod tests {
     fn frontier_pops_in_time_order_like_go() {
         let mut f = Frontier::default();
         for (i, ts) in [5, 3, 5, 1, 3, 5].into_iter().enumerate() {
-            f.push(Ready {
-                ev: Event {
-                    ts,
-                    ..Event::default()
-                },
-                proc: i,
-            });
+            f.push(Ready { ts, proc: i });
         }
         let order: Vec<_> = std::iter::from_fn(|| f.pop())
-            .map(|r| (r.ev.ts, r.proc))
+            .map(|r| (r.ts, r.proc))
             .collect();
         // Ties come out in the order Go's heap produces, not insertion order.
         assert_eq!(order, [(1, 3), (3, 1), (3, 4), (5, 0), (5, 2), (5, 5)]);

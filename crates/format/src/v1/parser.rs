@@ -13,10 +13,11 @@
 //!    first event, and timer unblocks and syscall exits move to their fake Ps.
 //! 4. **Validation**: [`validate`](super::validate).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::v1::event::Event;
+use crate::v1::hash::{IntMap, IntSet};
 use crate::v1::order::{Frontier, GStates, Ready, Transition};
 use crate::v1::raw::{Args, Mode, Reader, Record, v1_error};
 use crate::v1::spec::{EventType, PROFILE_P, SYSCALL_P, TIMER_P};
@@ -51,23 +52,23 @@ pub(crate) struct Parser<'a> {
     reader: Reader<'a>,
     start: usize,
     batches: Vec<PBatches>,
-    batch_of_pid: HashMap<i32, usize>,
+    batch_of_pid: IntMap<i32, usize>,
     cpu_samples: Vec<Event>,
     timed_events: usize,
 
-    strings: HashMap<u64, &'a [u8]>,
+    strings: IntMap<u64, &'a [u8]>,
     inline_strings: Vec<&'a [u8]>,
     inline_ids: HashMap<&'a [u8], u64>,
-    stacks: HashMap<u32, (u32, u32)>,
+    stacks: IntMap<u32, (u32, u32)>,
     stack_pcs: Vec<u64>,
-    frames: HashMap<u64, Frame>,
+    frames: IntMap<u64, Frame>,
     ticks_per_sec: i64,
-    timer_goroutines: HashSet<u64>,
+    timer_goroutines: IntSet<u64>,
 
     last_ts: i64,
     last_g: u64,
     last_p: i32,
-    last_g_of_p: HashMap<i32, u64>,
+    last_g_of_p: IntMap<i32, u64>,
 }
 
 fn time_order(offset: u64) -> Error {
@@ -93,21 +94,21 @@ impl<'a> Parser<'a> {
             reader: Reader::new(data, start, minor),
             start,
             batches: Vec::new(),
-            batch_of_pid: HashMap::new(),
+            batch_of_pid: IntMap::default(),
             cpu_samples: Vec::new(),
             timed_events: 0,
-            strings: HashMap::new(),
+            strings: IntMap::default(),
             inline_strings: Vec::new(),
             inline_ids: HashMap::new(),
-            stacks: HashMap::new(),
+            stacks: IntMap::default(),
             stack_pcs: Vec::new(),
-            frames: HashMap::new(),
+            frames: IntMap::default(),
             ticks_per_sec: 0,
-            timer_goroutines: HashSet::new(),
+            timer_goroutines: IntSet::default(),
             last_ts: 0,
             last_g: 0,
             last_p: 0,
-            last_g_of_p: HashMap::new(),
+            last_g_of_p: IntMap::default(),
         }
     }
 
@@ -231,6 +232,9 @@ impl<'a> Parser<'a> {
         let mut gs = GStates::default();
         let mut frontier = Frontier::default();
         let mut available: Vec<usize> = (0..procs.len()).collect();
+        // Offset of the first event whose time is before its predecessor's; reported only
+        // if the merge itself succeeds, as in Go.
+        let mut out_of_order: Option<u64> = None;
         loop {
             let mut i = 0;
             'scan: while i < available.len() {
@@ -242,19 +246,20 @@ impl<'a> Parser<'a> {
                         continue 'scan;
                     }
                 }
-                let ev = proc.events[proc.pos];
-                if !gs.is_ready(&Transition::of(&ev)) {
+                let ev = &proc.events[proc.pos];
+                if !gs.is_ready(&Transition::of(ev)) {
                     i += 1;
                     continue;
                 }
+                let ts = ev.ts;
                 proc.pos += 1;
                 frontier.push(Ready {
-                    ev,
+                    ts,
                     proc: available.swap_remove(i),
                 });
             }
 
-            let Some(Ready { mut ev, proc }) = frontier.pop() else {
+            let Some(Ready { proc, .. }) = frontier.pop() else {
                 if let Some(stuck) = procs.iter().find(|p| !p.done) {
                     let offset = stuck.events.get(stuck.pos).map_or(0, |e| e.offset);
                     return Err(Error::new(
@@ -264,6 +269,11 @@ impl<'a> Parser<'a> {
                 }
                 break;
             };
+            // The event is still the last one taken from its queue.
+            let queue = &procs[proc];
+            let Some(&(mut ev)) = queue.pos.checked_sub(1).and_then(|i| queue.events.get(i)) else {
+                return Err(v1_error("internal error: a ready event went missing", 0));
+            };
             let transition = Transition::of(&ev);
             ev.ty = match ev.ty {
                 EventType::GO_START_LOCAL => EventType::GO_START,
@@ -271,6 +281,9 @@ impl<'a> Parser<'a> {
                 EventType::GO_SYS_EXIT_LOCAL => EventType::GO_SYS_EXIT,
                 ty => ty,
             };
+            if out_of_order.is_none() && events.last().is_some_and(|l: &Event| ev.ts < l.ts) {
+                out_of_order = Some(ev.offset);
+            }
             events.push(ev);
             if !gs.apply(&transition) {
                 return Err(v1_error(
@@ -282,10 +295,10 @@ impl<'a> Parser<'a> {
         }
 
         // The merge follows sequence numbers, not time; the times must agree with it.
-        if let Some(w) = events.windows(2).rev().find(|w| w[1].ts < w[0].ts) {
-            return Err(time_order(w[1].offset));
+        match out_of_order {
+            Some(offset) => Err(time_order(offset)),
+            None => Ok(events),
         }
-        Ok(events)
     }
 
     /// Decodes the next batch of `proc`'s P into its queue; `false` when there is none.
@@ -525,7 +538,7 @@ fn cpu_sample(args: Args<'_>, at: usize) -> Result<Event> {
 /// Step 3: checks that the stream is consistent with the real syscall exit times, moves
 /// each exit to its real time, and restores time order stably.
 fn fix_syscall_exits(events: &mut [Event]) -> Result<()> {
-    let mut blocked_at: HashMap<u64, i64> = HashMap::new();
+    let mut blocked_at: IntMap<u64, i64> = IntMap::default();
     for ev in events.iter_mut() {
         match ev.ty {
             EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => {

@@ -8,13 +8,13 @@
 //! [`NETPOLL_P`], a goroutine's first start takes the stack its creation recorded for it, and
 //! stack IDs that name no stack with frames become 0.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt::Display;
 
 use crate::error::Result;
 use crate::quote::quote;
 use crate::v1::event::Event;
+use crate::v1::hash::IntMap;
 use crate::v1::raw::v1_error;
 use crate::v1::spec::{EventType, GC_P, NETPOLL_P, TIMER_P};
 use crate::v1::tables::StackTable;
@@ -50,7 +50,7 @@ struct PDesc {
 struct Regions {
     /// `(event index, previous entry)`; `u32::MAX` ends a stack.
     arena: Vec<(u32, u32)>,
-    top: HashMap<u64, u32>,
+    top: IntMap<u64, u32>,
 }
 
 impl Regions {
@@ -86,10 +86,10 @@ impl Regions {
 }
 
 struct Checker<'t> {
-    gs: HashMap<u64, GDesc>,
-    ps: HashMap<i32, PDesc>,
+    gs: IntMap<u64, GDesc>,
+    ps: IntMap<i32, PDesc>,
     /// Open tasks: ID to the index of the creating event.
-    tasks: HashMap<u64, usize>,
+    tasks: IntMap<u64, usize>,
     regions: Regions,
     in_gc: bool,
     in_stw: bool,
@@ -110,9 +110,9 @@ pub(crate) fn validate(events: &mut [Event], stacks: &StackTable) -> Result<()> 
         ));
     }
     let mut c = Checker {
-        gs: HashMap::new(),
-        ps: HashMap::new(),
-        tasks: HashMap::new(),
+        gs: IntMap::default(),
+        ps: IntMap::default(),
+        tasks: IntMap::default(),
         regions: Regions::default(),
         in_gc: false,
         in_stw: false,
