@@ -481,3 +481,14 @@ fn go_corrupted_inputs_fail() {
         assert!(parse(data).is_err(), "{data:?}");
     }
 }
+
+/// Go's fuzz corpus entry `4055b17cae1a3443`: a `FutileWakeup` (type 36), which old runtimes
+/// wrote. The parser keeps it; it is Go's conversion to the v2 model that fails on it
+/// ("unexpected event type 36").
+#[test]
+fn futile_wakeups_parse() {
+    let data = b"go 1.11 trace\x00\x00\x00A00\x020$0";
+    let trace = parse(data).unwrap();
+    assert_eq!(types(&trace), [(0, EventType::FUTILE_WAKEUP, 48, 0)]);
+    assert_eq!(trace.ticks_per_sec, 48);
+}
