@@ -14,6 +14,7 @@ mod order;
 pub mod print;
 mod reader;
 mod time;
+pub mod timeline;
 pub mod validate;
 
 pub use error::{Error, OrderError, Result};
