@@ -136,7 +136,7 @@ fn v1_damaged_traces_never_panic_or_hang() {
 /// Records crafted to push the limits: huge lengths and counts must fail without big
 /// allocations or long loops.
 #[test]
-fn v1_hostile_lengths_fail_fast() {
+fn v1_hostile_inputs_fail_fast() {
     let header = b"go 1.21 trace\0\0\0";
     let cases: [&[u8]; 6] = [
         // A string announcing 10^6 bytes that are not there.
@@ -161,4 +161,44 @@ fn v1_hostile_lengths_fail_fast() {
         assert!(v1::parse(&data).is_err(), "{body:?}");
         assert!(start.elapsed() < Duration::from_secs(1), "{body:?}");
     }
+}
+
+fn uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Many Ps whose only event can never be merged, and many events that can: Go's merge looks
+/// at every stuck P after each merged event, which is quadratic (this trace of 220 kB keeps
+/// Go busy for seconds); ours must not be.
+#[test]
+fn v1_many_stuck_ps_fail_fast() {
+    const PS: u64 = 20_000;
+    let mut data = b"go 1.21 trace\0\0\0".to_vec();
+    // P 0: the frequency and PS heap events.
+    data.extend_from_slice(&[0x41, 0, 1, 0x02]);
+    uvarint(&mut data, 1_000_000_000);
+    for _ in 0..PS {
+        data.extend_from_slice(&[0x40 | 33, 1, 7]);
+    }
+    // Ps 1..=PS: a start of goroutine 1 with a sequence number that never comes.
+    for pid in 1..=PS {
+        data.push(0x41);
+        uvarint(&mut data, pid);
+        data.extend_from_slice(&[1, 0x80 | 14, 1, 1, 5]);
+    }
+    let start = Instant::now();
+    let err = v1::parse(&data).unwrap_err();
+    assert_eq!(
+        err.to_string().split(" at ").next(),
+        Some("no consistent ordering of events possible")
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
 }

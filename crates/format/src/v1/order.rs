@@ -6,6 +6,14 @@
 //! when its goroutine is in the required state. GC starts are sequenced the same way, on a
 //! pseudo-goroutine. Among the ready events, the earliest by timestamp goes next, picked from
 //! a binary heap that breaks ties exactly as Go's `container/heap` code does.
+//!
+//! Go looks at the head of every waiting P queue again after each merged event, which is
+//! quadratic when many queues are stuck (a crafted trace of a few hundred kilobytes takes
+//! seconds, a few megabytes minutes). [`Available`] reproduces Go's scan order exactly but
+//! looks again only at the queues whose goroutine changed state.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::v1::event::Event;
 use crate::v1::hash::IntMap;
@@ -208,6 +216,98 @@ impl Frontier {
     }
 }
 
+const NONE: usize = usize::MAX;
+
+/// The P queues whose head is not in the frontier, in the order of Go's `availableProcs`
+/// (a list with swap-remove), and which of them must be looked at again.
+///
+/// A queue whose head was found not ready stays so until the goroutine it waits for changes
+/// state, so only those queues (and queues that were just added) need another look; visiting
+/// them in list order, and following Go's swap-removes, yields Go's order of pushes into the
+/// frontier.
+#[derive(Debug)]
+pub(crate) struct Available {
+    /// Queue indices, Go's `availableProcs`.
+    list: Vec<usize>,
+    /// For each list entry: whether it must be looked at again.
+    recheck: Vec<bool>,
+    /// Positions in `list` with `recheck` set (and outdated entries, skipped on the way).
+    pending: BinaryHeap<Reverse<usize>>,
+    /// For each queue: its position in `list`, or `NONE`.
+    position: Vec<usize>,
+    /// For each goroutine: the first queue whose head waits for it.
+    blocked_first: IntMap<u64, usize>,
+    /// For each queue: the next queue waiting for the same goroutine, or `NONE`.
+    blocked_next: Vec<usize>,
+}
+
+impl Available {
+    /// Queues `0..n`, all to be looked at.
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            list: (0..n).collect(),
+            recheck: vec![true; n],
+            pending: (0..n).map(Reverse).collect(),
+            position: (0..n).collect(),
+            blocked_first: IntMap::default(),
+            blocked_next: vec![NONE; n],
+        }
+    }
+
+    /// The next queue to look at, with its position: the first in list order.
+    pub(crate) fn next(&mut self) -> Option<(usize, usize)> {
+        while let Some(Reverse(i)) = self.pending.pop() {
+            if self.recheck.get(i).copied().unwrap_or(false) {
+                self.recheck[i] = false;
+                return Some((i, self.list[i]));
+            }
+        }
+        None
+    }
+
+    /// Removes the queue at position `i`; the last queue takes its place (and, if it must be
+    /// looked at, is looked at next, as Go's scan does).
+    pub(crate) fn remove(&mut self, i: usize) -> usize {
+        let queue = self.list.swap_remove(i);
+        self.recheck.swap_remove(i);
+        self.position[queue] = NONE;
+        if let Some(&moved) = self.list.get(i) {
+            self.position[moved] = i;
+            if self.recheck[i] {
+                self.pending.push(Reverse(i));
+            }
+        }
+        queue
+    }
+
+    /// Notes that the head of `queue` waits for goroutine `g` to change state.
+    pub(crate) fn block(&mut self, queue: usize, g: u64) {
+        self.blocked_next[queue] = self.blocked_first.insert(g, queue).unwrap_or(NONE);
+    }
+
+    /// Goroutine `g` changed state: every queue waiting for it is looked at again.
+    pub(crate) fn wake(&mut self, g: u64) {
+        let mut queue = self.blocked_first.remove(&g).unwrap_or(NONE);
+        while queue != NONE {
+            let next = std::mem::replace(&mut self.blocked_next[queue], NONE);
+            let i = self.position[queue];
+            if i != NONE && !self.recheck[i] {
+                self.recheck[i] = true;
+                self.pending.push(Reverse(i));
+            }
+            queue = next;
+        }
+    }
+
+    /// Appends `queue`, to be looked at.
+    pub(crate) fn push(&mut self, queue: usize) {
+        self.position[queue] = self.list.len();
+        self.pending.push(Reverse(self.list.len()));
+        self.list.push(queue);
+        self.recheck.push(true);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +379,59 @@ mod tests {
         // Ties come out in the order Go's heap produces, not insertion order.
         assert_eq!(order, [(1, 3), (3, 1), (3, 4), (5, 0), (5, 2), (5, 5)]);
         assert!(f.pop().is_none());
+    }
+
+    /// Go's scan over `availableProcs`, as a reference for [`Available`].
+    fn go_scan(list: &mut Vec<usize>, ready: &dyn Fn(usize) -> Option<bool>) -> Vec<usize> {
+        // `ready`: Some(true) ready, Some(false) not ready, None finished (removed).
+        let mut pushed = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            match ready(list[i]) {
+                Some(false) => i += 1,
+                Some(true) => pushed.push(list.swap_remove(i)),
+                None => {
+                    list.swap_remove(i);
+                }
+            }
+        }
+        pushed
+    }
+
+    #[test]
+    fn available_scans_in_gos_order() {
+        // Queues 0..8; queue q waits for goroutine q % 3; only goroutines in `woken` move on;
+        // queues 5 and 6 are finished.
+        let state = |q: usize, woken: &[u64]| match q {
+            5 | 6 => None,
+            _ => Some(woken.contains(&((q % 3) as u64))),
+        };
+        let mut go: Vec<usize> = (0..8).collect();
+        let mut ours = Available::new(8);
+        let mut rounds = vec![];
+        for woken in [&[][..], &[1][..], &[0, 2][..]] {
+            let expected = go_scan(&mut go, &|q| state(q, woken));
+            for &g in woken {
+                ours.wake(g);
+            }
+            let mut pushed = vec![];
+            while let Some((i, q)) = ours.next() {
+                match state(q, woken) {
+                    Some(false) => ours.block(q, (q % 3) as u64),
+                    Some(true) => pushed.push(ours.remove(i)),
+                    None => {
+                        ours.remove(i);
+                    }
+                }
+            }
+            assert_eq!(pushed, expected, "woken {woken:?}");
+            assert_eq!(ours.list, go);
+            rounds.push(pushed);
+        }
+        // Swap-removes make the order differ from the queue order.
+        assert_eq!(rounds, [vec![], vec![1, 7, 4], vec![0, 2, 3]]);
+        ours.push(1);
+        assert_eq!(ours.next(), Some((ours.list.len() - 1, 1)));
+        assert_eq!(ours.next(), None);
     }
 }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::v1::event::Event;
 use crate::v1::hash::{IntMap, IntSet};
-use crate::v1::order::{Frontier, GStates, Ready, Transition};
+use crate::v1::order::{Available, Frontier, GStates, Ready, Transition, UNORDERED};
 use crate::v1::raw::{Args, Mode, Reader, Record, v1_error};
 use crate::v1::spec::{EventType, PROFILE_P, SYSCALL_P, TIMER_P};
 use crate::v1::tables::{FrameTable, StackTable, StringTable};
@@ -231,31 +231,31 @@ impl<'a> Parser<'a> {
         let mut events = Vec::with_capacity(self.timed_events.saturating_add(sample_count));
         let mut gs = GStates::default();
         let mut frontier = Frontier::default();
-        let mut available: Vec<usize> = (0..procs.len()).collect();
+        let mut available = Available::new(procs.len());
         // Offset of the first event whose time is before its predecessor's; reported only
         // if the merge itself succeeds, as in Go.
         let mut out_of_order: Option<u64> = None;
         loop {
-            let mut i = 0;
-            'scan: while i < available.len() {
-                let proc = &mut procs[available[i]];
+            'scan: while let Some((i, queue)) = available.next() {
+                let proc = &mut procs[queue];
                 while proc.pos == proc.events.len() {
                     if !self.load_batch(proc)? {
                         proc.done = true;
-                        available.swap_remove(i);
+                        available.remove(i);
                         continue 'scan;
                     }
                 }
                 let ev = &proc.events[proc.pos];
-                if !gs.is_ready(&Transition::of(ev)) {
-                    i += 1;
+                let transition = Transition::of(ev);
+                if !gs.is_ready(&transition) {
+                    available.block(queue, transition.g);
                     continue;
                 }
                 let ts = ev.ts;
                 proc.pos += 1;
                 frontier.push(Ready {
                     ts,
-                    proc: available.swap_remove(i),
+                    proc: available.remove(i),
                 });
             }
 
@@ -290,6 +290,9 @@ impl<'a> Parser<'a> {
                     "encountered impossible goroutine state transition",
                     ev.offset as usize,
                 ));
+            }
+            if transition.g != UNORDERED {
+                available.wake(transition.g);
             }
             available.push(proc);
         }
