@@ -201,8 +201,18 @@ impl Builder {
             self.push_counts(time);
         }
         self.m_state[i as usize] = (np, ng);
+        // While the thread holds a P, the goroutine it runs is on the P's lane; the thread's
+        // lane records the P, and the goroutine only when it runs one without a P.
+        let shown = if np >= 0 { NO_GOROUTINE } else { ng };
         let lane = &mut self.t.threads[i as usize].spans;
-        let span = ThreadSpan { time, p: np, g: ng };
+        if lane.last().is_some_and(|l| l.p == np && l.g == shown) {
+            return;
+        }
+        let span = ThreadSpan {
+            time,
+            p: np,
+            g: shown,
+        };
         if lane.last().is_some_and(|l| l.time == time) {
             lane.replace_last(span);
         } else {

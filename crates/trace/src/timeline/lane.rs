@@ -37,6 +37,10 @@ pub struct Lane<R: Record> {
     checkpoints: Vec<Checkpoint<R>>,
     len: u32,
     last: R,
+    /// The record before `last` (the context `last` is encoded against).
+    before_last: R,
+    /// Byte offset where `last` starts.
+    last_offset: u32,
 }
 
 impl<R: Record> Default for Lane<R> {
@@ -46,6 +50,8 @@ impl<R: Record> Default for Lane<R> {
             checkpoints: Vec::new(),
             len: 0,
             last: R::default(),
+            before_last: R::default(),
+            last_offset: 0,
         }
     }
 }
@@ -61,7 +67,9 @@ impl<R: Record> Lane<R> {
                 offset: self.bytes.len() as u32,
             });
         }
+        self.last_offset = self.bytes.len() as u32;
         r.encode(&self.last, &mut self.bytes);
+        self.before_last = self.last;
         self.last = r;
         self.len += 1;
     }
@@ -73,18 +81,11 @@ impl<R: Record> Lane<R> {
             return;
         }
         let i = self.len as usize - 1;
-        let cp = &self.checkpoints[i / CHUNK];
-        let (mut pos, mut prev) = (cp.offset as usize, cp.prev);
-        let mut start = pos;
-        for _ in 0..(i % CHUNK) {
-            prev = R::decode(&prev, &self.bytes, &mut pos);
-            start = pos;
-        }
         if i.is_multiple_of(CHUNK) {
             self.checkpoints[i / CHUNK].time = r.time();
         }
-        self.bytes.truncate(start);
-        r.encode(&prev, &mut self.bytes);
+        self.bytes.truncate(self.last_offset as usize);
+        r.encode(&self.before_last, &mut self.bytes);
         self.last = r;
     }
 

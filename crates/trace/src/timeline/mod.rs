@@ -276,6 +276,26 @@ impl Timelines {
             .map(|i| &self.procs[i])
     }
 
+    /// The P and goroutine thread `m` (an index into [`Timelines::threads`]) held at time
+    /// `t`.
+    pub fn thread_goroutine(&self, m: u32, t: Time) -> (ProcId, GoId) {
+        let Some(thread) = self.threads.get(m as usize) else {
+            return (-1, -1);
+        };
+        let Some(span) = thread.spans.index_at(t).and_then(|i| thread.spans.get(i)) else {
+            return (-1, -1);
+        };
+        if span.p < 0 {
+            return (-1, span.g);
+        }
+        let g = self
+            .proc(span.p)
+            .and_then(|p| p.spans.index_at(t).and_then(|i| p.spans.get(i)))
+            .filter(|ps| ps.m == m)
+            .map_or(-1, |ps| ps.g);
+        (span.p, g)
+    }
+
     /// The wall-clock time (ns since the Unix epoch) of trace time `t`, from the nearest
     /// clock snapshot at or before it (or the first one).
     pub fn wall_clock(&self, t: Time) -> Option<i128> {

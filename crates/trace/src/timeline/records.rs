@@ -208,14 +208,18 @@ impl Record for ProcSpan {
     }
 }
 
-/// One span of a thread's timeline: the P and goroutine it held.
+/// One span of a thread's timeline: the P it held, or the goroutine it ran without a P.
+///
+/// While a thread holds a P, the goroutines it runs are those of the P's lane over the same
+/// time ([`super::Timelines::thread_goroutine`] resolves them); `g` is only set when the
+/// thread runs a goroutine without a P (a syscall that lost its P, a cgo callback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadSpan {
     /// When the span began.
     pub time: i64,
     /// The P held, or -1.
     pub p: ProcId,
-    /// The goroutine running (or in a syscall), or -1.
+    /// The goroutine it ran without a P, or -1.
     pub g: GoId,
 }
 
