@@ -321,6 +321,6 @@ mod tests {
         let mut l = lane(3);
         l.replace_last(Pt { t: 1020, v: -9 });
         l.push(Pt { t: 1030, v: 1 });
-        assert_eq!(l.iter().map(|p| p.v).collect::<Vec<_>>(), [-50, 29, -9, 1]);
+        assert_eq!(l.iter().map(|p| p.v).collect::<Vec<_>>(), [-50, -9, -9, 1]);
     }
 }
