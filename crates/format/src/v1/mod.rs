@@ -27,8 +27,18 @@
 //! the result is checked for consistency. Any error fails the whole trace: there is no
 //! partial result, as in Go.
 //!
-//! Where Go's result depends on its random map order (the order of Ps with equal
-//! timestamps), this module picks Ps in ascending order, which is one of Go's possible orders.
+//! All three versions encode stack frames alike (four values per frame, as in Go's 1.11
+//! testdata); they differ only in the events they may contain ([`Spec::min_version`]: CPU
+//! samples from 1.19) and in how `STW_START` kinds read ([`StwReason::from_kind`]).
+//!
+//! Where the result is not fully determined by Go's code, this module chooses:
+//! - Go visits the Ps in random map order, which decides the order of events of different Ps
+//!   with equal timestamps. Ps are visited in ascending order here, one of Go's possible
+//!   orders; the differential tests patch Go to the same order and then match exactly.
+//! - Go sorts the CPU samples by time with an unstable sort; here the sort is stable. The two
+//!   can differ only for samples with equal timestamps in traces of more than twelve samples.
+//! - Go converts out-of-range nanosecond values with the CPU's float-to-int conversion; here
+//!   they become `i64::MIN`, as on amd64 (only crafted traces get there).
 
 mod event;
 mod hash;
