@@ -1,0 +1,165 @@
+//! Goroutines grouped by start function, as `go tool trace`'s Goroutines page
+//! (`cmd/trace/goroutines.go`) groups them, with percentiles per stat.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use goroscope_trace::event::GoId;
+
+use super::{Duration, ExecStats, GoroutineSummary, Summary};
+
+/// How one stat is distributed over the goroutines of a group.
+///
+/// Percentiles use the nearest-rank method: `p50` is the smallest value that at least half
+/// of the goroutines do not exceed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Distribution {
+    /// The sum over the group.
+    pub total: Duration,
+    /// The median.
+    pub p50: Duration,
+    /// The 90th percentile.
+    pub p90: Duration,
+    /// The 99th percentile.
+    pub p99: Duration,
+    /// The largest value.
+    pub max: Duration,
+}
+
+impl Distribution {
+    /// The distribution of `values` (reordered in place).
+    pub fn of(values: &mut [Duration]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        values.sort_unstable();
+        let n = values.len();
+        let rank = |p: usize| values[(p * n).div_ceil(100).max(1) - 1];
+        Self {
+            total: values.iter().fold(0, |a, &v| a.wrapping_add(v)),
+            p50: rank(50),
+            p90: rank(90),
+            p99: rank(99),
+            max: values[n - 1],
+        }
+    }
+}
+
+/// The goroutines that share a start function (Go's `goroutineGroup`, extended).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoroutineGroup {
+    /// The start function ([`GoroutineSummary::name`]); empty for goroutines whose stack was
+    /// never seen (`go tool trace` shows "(Inactive, no stack trace sampled)").
+    pub name: Arc<str>,
+    /// The goroutines of the group, sorted by ID; their number is Go's `N`.
+    pub goroutines: Vec<GoId>,
+    /// Execution time (its total is Go's group `ExecTime`).
+    pub exec_time: Distribution,
+    /// Sched wait time.
+    pub sched_wait_time: Distribution,
+    /// Block time over all reasons.
+    pub block_time: Distribution,
+    /// Syscall execution time.
+    pub syscall_time: Distribution,
+    /// Syscall block time.
+    pub syscall_block_time: Distribution,
+    /// Unknown time ([`ExecStats::unknown_time`]).
+    pub unknown_time: Distribution,
+    /// Total time.
+    pub total_time: Distribution,
+    /// Block time per reason, summed over the group.
+    pub block_time_by_reason: BTreeMap<Arc<str>, Duration>,
+    /// Range time per range name, summed over the group.
+    pub range_time: BTreeMap<Arc<str>, Duration>,
+}
+
+impl GoroutineGroup {
+    /// The number of goroutines.
+    pub fn count(&self) -> usize {
+        self.goroutines.len()
+    }
+
+    fn of(name: Arc<str>, members: &[&GoroutineSummary]) -> Self {
+        let mut values = vec![0; members.len()];
+        let mut dist = |f: &dyn Fn(&ExecStats) -> Duration| {
+            for (v, g) in values.iter_mut().zip(members) {
+                *v = f(&g.stats);
+            }
+            Distribution::of(&mut values)
+        };
+        let exec_time = dist(&|s| s.exec_time);
+        let sched_wait_time = dist(&|s| s.sched_wait_time);
+        let block_time = dist(&ExecStats::block_time);
+        let syscall_time = dist(&|s| s.syscall_time);
+        let syscall_block_time = dist(&|s| s.syscall_block_time);
+        let unknown_time = dist(&ExecStats::unknown_time);
+        let total_time = dist(&|s| s.total_time);
+        let mut block_time_by_reason = BTreeMap::new();
+        let mut range_time = BTreeMap::new();
+        for g in members {
+            for (k, &d) in &g.stats.block_time_by_reason {
+                let v: &mut Duration = block_time_by_reason.entry(k.clone()).or_default();
+                *v = v.wrapping_add(d);
+            }
+            for (k, &d) in &g.stats.range_time {
+                let v: &mut Duration = range_time.entry(k.clone()).or_default();
+                *v = v.wrapping_add(d);
+            }
+        }
+        Self {
+            name,
+            goroutines: members.iter().map(|g| g.id).collect(),
+            exec_time,
+            sched_wait_time,
+            block_time,
+            syscall_time,
+            syscall_block_time,
+            unknown_time,
+            total_time,
+            block_time_by_reason,
+            range_time,
+        }
+    }
+}
+
+impl Summary {
+    /// The goroutines grouped by start function, largest total execution time first (as
+    /// `go tool trace` lists them), ties by name.
+    pub fn groups(&self) -> Vec<GoroutineGroup> {
+        let mut by_name: BTreeMap<&Arc<str>, Vec<&GoroutineSummary>> = BTreeMap::new();
+        for g in &self.goroutines {
+            by_name.entry(&g.name).or_default().push(g);
+        }
+        let mut groups: Vec<GoroutineGroup> = by_name
+            .into_iter()
+            .map(|(name, members)| GoroutineGroup::of(name.clone(), &members))
+            .collect();
+        groups.sort_by(|a, b| {
+            b.exec_time
+                .total
+                .cmp(&a.exec_time.total)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut v: Vec<Duration> = (1..=100).rev().collect();
+        let d = Distribution::of(&mut v);
+        assert_eq!(
+            (d.total, d.p50, d.p90, d.p99, d.max),
+            (5050, 50, 90, 99, 100)
+        );
+        let d = Distribution::of(&mut [7]);
+        assert_eq!((d.p50, d.p90, d.p99, d.max), (7, 7, 7, 7));
+        let d = Distribution::of(&mut [1, 2]);
+        assert_eq!((d.p50, d.p90, d.max), (1, 2, 2));
+        assert_eq!(Distribution::of(&mut []), Distribution::default());
+    }
+}
