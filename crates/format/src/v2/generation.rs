@@ -42,6 +42,14 @@ pub struct StringTable<'a> {
 }
 
 impl<'a> StringTable<'a> {
+    /// A table from `(id, string)` entries (for traces converted from other formats).
+    /// Returns the index of the first entry whose ID is 0 or already taken.
+    pub fn from_entries(entries: Vec<(u64, &'a [u8])>) -> Result<Self, usize> {
+        Ok(Self {
+            table: IdTable::build(entries)?,
+        })
+    }
+
     /// The string with `id`; ID 0 is the empty string.
     #[inline]
     pub fn get(&self, id: u64) -> Option<&'a [u8]> {
@@ -77,6 +85,37 @@ pub struct StackTable {
 }
 
 impl StackTable {
+    /// A table from `(id, frames)` entries, frames innermost first (for traces converted
+    /// from other formats). Frames are shared by PC, the first seen winning. Returns the
+    /// index of the first entry whose ID is 0 or already taken.
+    pub fn from_stacks<I, F>(stacks: I) -> Result<Self, usize>
+    where
+        I: IntoIterator<Item = (u64, F)>,
+        F: IntoIterator<Item = Frame>,
+    {
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut by_pc: HashMap<u64, u32> = HashMap::new();
+        let mut refs = Vec::new();
+        let mut entries = Vec::new();
+        for (id, stack) in stacks {
+            let first = refs.len() as u32;
+            for f in stack {
+                let next = frames.len() as u32;
+                let i = *by_pc.entry(f.pc).or_insert(next);
+                if i == next {
+                    frames.push(f);
+                }
+                refs.push(i);
+            }
+            entries.push((id, (first, refs.len() as u32 - first)));
+        }
+        Ok(Self {
+            stacks: IdTable::build(entries)?,
+            frame_refs: refs,
+            frames,
+        })
+    }
+
     /// The frames of the stack with `id`, innermost first; ID 0 is the empty stack.
     #[inline]
     pub fn get(&self, id: u64) -> Option<impl ExactSizeIterator<Item = &Frame> + Clone + '_> {

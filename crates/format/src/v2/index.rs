@@ -211,6 +211,46 @@ fn index_with_spill<'a>(version: Version, batches: Batches<'a>) -> Index<'a> {
     out
 }
 
+/// Finds where intact data starts again after damage: the first offset at or after `from`
+/// where batches of a generation later than `after_generation` begin and at least a few
+/// records (or the rest of the file) parse cleanly. Returns `None` if there is none.
+///
+/// This is a salvage heuristic for damaged traces; Go's reader stops at the damage instead.
+pub fn resync(data: &[u8], from: usize, after_generation: u64) -> Option<usize> {
+    let (version, header_len) = version::read_header(data).ok()?;
+    let from = from.max(header_len);
+    const CONFIRM: usize = 4;
+    (from..data.len()).find(|&start| {
+        let first = data[start];
+        if first != 1 && first != 49 {
+            return false;
+        }
+        if version >= Version::GO126 && data.get(start.wrapping_sub(1)) != Some(&52) {
+            return false;
+        }
+        let mut records = Batches::new(data, start);
+        let mut generation = None;
+        for _ in 0..CONFIRM {
+            match records.next() {
+                None => break,
+                Some(Err(_)) => return false,
+                Some(Ok(Record::EndOfGeneration(_))) => {}
+                Some(Ok(Record::Batch(b))) => {
+                    if b.generation <= after_generation {
+                        return false;
+                    }
+                    match generation {
+                        None => generation = Some(b.generation),
+                        Some(g) if g != b.generation && version >= Version::GO126 => return false,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        generation.is_some()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +328,22 @@ mod tests {
                 found: 7
             }
         ));
+    }
+
+    #[test]
+    fn resync_finds_the_next_intact_generation() {
+        let mut t = Version::GO126.header();
+        batch(&mut t, 1, 50);
+        t.push(52);
+        let damage = t.len();
+        t.extend_from_slice(&[1, 2, 0, 0, 200, 7]);
+        t.push(52);
+        let next = t.len();
+        batch(&mut t, 3, 50);
+        batch(&mut t, 3, 10);
+        t.push(52);
+        assert_eq!(resync(&t, damage + 1, 1), Some(next));
+        assert_eq!(resync(&t, damage + 1, 3), None);
     }
 
     #[test]

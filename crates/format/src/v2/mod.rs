@@ -20,6 +20,6 @@ pub use events::{EventCursor, EventError, RawEvent};
 pub use generation::{
     ClockSnapshot, CpuSample, Frame, Generation, StackTable, StringTable, ThreadBatches, decode,
 };
-pub use index::{GenerationSpan, Index, index};
+pub use index::{GenerationSpan, Index, index, resync};
 pub use raw::{Footprint, RawReader, RawRecord, footprint, write_wire_dump};
 pub use spec::{EventType, Spec};
