@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod event;
+pub mod load;
 mod order;
 pub mod print;
 mod reader;
@@ -19,5 +20,6 @@ pub mod validate;
 
 pub use error::{Error, OrderError, Result};
 pub use event::{Ctx, Event, EventKind, GenTables, GoState, ProcState, Tables};
+pub use load::{LoadError, LoadOptions, Progress, Trace, TraceData, Warning};
 pub use reader::Reader;
 pub use validate::Validator;

@@ -709,6 +709,53 @@ impl Builder {
         }
     }
 
+    /// The time of the last event fed.
+    pub fn last_time(&self) -> i64 {
+        self.t.end
+    }
+
+    /// Marks a gap after `time`: events until the next one fed are missing (a damaged part
+    /// of the trace was skipped). Every live goroutine's state becomes undetermined, Ps and
+    /// threads become idle, open regions and ranges stay open with no end, and the counts
+    /// start again from zero.
+    pub fn gap(&mut self, time: i64) {
+        let ids: Vec<GoId> = self.gs.keys().copied().collect();
+        for id in ids {
+            let g = self.goroutine(id);
+            if matches!(g.state, GoState::NotExist | GoState::Undetermined) {
+                continue;
+            }
+            g.state = GoState::Undetermined;
+            g.open_regions.clear();
+            g.open_assist = None;
+            let index = g.index as usize;
+            let lane = &mut self.t.goroutines[index].spans;
+            let span = GoSpan {
+                time,
+                state: GoState::Undetermined,
+                ..GoSpan::default()
+            };
+            if lane.last().is_some_and(|l| l.time == time) {
+                lane.replace_last(span);
+            } else {
+                lane.push(span);
+            }
+        }
+        let procs: Vec<ProcId> = self.ps.keys().copied().collect();
+        for p in procs {
+            self.set_proc(time, p, ProcActivity::Idle, NO_GOROUTINE, -1);
+        }
+        let threads: Vec<ThreadId> = self.ms.keys().copied().collect();
+        for m in threads {
+            self.set_thread(time, m, Some(NO_PROC), Some(NO_GOROUTINE));
+        }
+        self.open_gc = None;
+        self.open_stw.clear();
+        self.counts = Counts::default();
+        self.busy_threads = 0;
+        self.push_counts(time);
+    }
+
     /// Finishes the timelines.
     pub fn finish(mut self) -> Timelines {
         self.intern.finish();

@@ -1,0 +1,140 @@
+//! The loader: every fixture loads whole; damaged copies keep what can be kept, with
+//! warnings that say what was lost; progress and cancellation work.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use goroscope_format::v2;
+use goroscope_testkit::fixture_traces;
+use goroscope_trace::{LoadError, LoadOptions, Reader, Trace};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    fixture_traces()
+        .into_iter()
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(name))
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+#[test]
+fn every_v2_fixture_loads_whole() {
+    for path in fixture_traces() {
+        let data = std::fs::read(&path).unwrap();
+        if goroscope_format::read_header(&data).unwrap().0.is_v1() {
+            continue;
+        }
+        let t = Trace::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            t.warnings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            t.warnings
+        );
+        let n = Reader::new(&data).unwrap().count() as u64;
+        assert_eq!(t.events, n, "{}", path.display());
+        assert_eq!(t.size, data.len() as u64);
+        assert!(!t.timelines.goroutines.is_empty());
+    }
+}
+
+#[test]
+fn progress_is_reported_up_to_the_whole_file() {
+    let path = fixture("longrun");
+    let mut seen = Vec::new();
+    let mut cb = |p: goroscope_trace::Progress| seen.push(p);
+    let t = Trace::open_with(
+        &path,
+        LoadOptions {
+            progress: Some(&mut cb),
+            cancel: None,
+        },
+    )
+    .unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].bytes_done <= w[1].bytes_done));
+    let last = seen.last().unwrap();
+    assert_eq!(last.bytes_done, t.size);
+    assert_eq!(last.fraction(), 1.0);
+}
+
+#[test]
+fn cancellation_stops_loading() {
+    let cancel = Arc::new(AtomicBool::new(true));
+    let r = Trace::open_with(
+        &fixture("longrun"),
+        LoadOptions {
+            progress: None,
+            cancel: Some(cancel),
+        },
+    );
+    assert!(matches!(r, Err(LoadError::Cancelled)));
+}
+
+/// Byte ranges of each generation of a trace.
+fn generations(data: &[u8]) -> Vec<(u64, u64, u64)> {
+    v2::index(data)
+        .unwrap()
+        .generations
+        .iter()
+        .map(|g| (g.generation, g.start, g.end))
+        .collect()
+}
+
+#[test]
+fn a_damaged_middle_generation_is_skipped_and_reading_resumes() {
+    let data = std::fs::read(fixture("longrun")).unwrap();
+    let gens = generations(&data);
+    assert!(gens.len() >= 3);
+    let whole = Trace::load(&data, LoadOptions::default()).unwrap();
+    // Break the middle generation: its first batch's type byte becomes an invalid one.
+    let (g, start, end) = gens[1];
+    let mut broken = data.clone();
+    broken[start as usize] = 0x7e;
+    let t = Trace::load(&broken, LoadOptions::default()).unwrap();
+    assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+    let w = &t.warnings[0];
+    assert!(w.resumed, "{w}");
+    assert_eq!(w.generation, Some(g), "{w}");
+    assert_eq!((w.lost_from, w.lost_to), (start, end), "{w}");
+    // The generations after the damage are there: the trace ends where the whole one does.
+    assert_eq!(t.timelines.end, whole.timelines.end);
+    assert!(t.events < whole.events);
+    let text = w.to_string();
+    assert!(
+        text.contains(&format!("generation {g}")) && text.contains("resumed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_truncated_go_1_26_trace_keeps_its_complete_generations() {
+    let data = std::fs::read(fixture("longrun")).unwrap();
+    let gens = generations(&data);
+    let (g, start, end) = *gens.last().unwrap();
+    let cut = &data[..((start + end) / 2) as usize];
+    let t = Trace::load(cut, LoadOptions::default()).unwrap();
+    assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+    let w = &t.warnings[0];
+    assert!(!w.resumed);
+    assert_eq!(w.generation, Some(g), "{w}");
+    assert_eq!(w.lost_from, start);
+    assert_eq!(w.lost_to, cut.len() as u64);
+    // Every earlier generation is kept.
+    let prefix = Trace::load(&data[..start as usize], LoadOptions::default()).unwrap();
+    assert!(prefix.warnings.is_empty(), "{:?}", prefix.warnings);
+    assert_eq!(
+        t.timelines.goroutines.len(),
+        prefix.timelines.goroutines.len()
+    );
+}
+
+#[test]
+fn garbage_is_unreadable_with_a_clear_error() {
+    let r = Trace::load(b"PK\x03\x04 not a trace", LoadOptions::default());
+    let Err(LoadError::Unreadable { source, .. }) = r else {
+        panic!("expected an error");
+    };
+    assert!(
+        source.to_string().contains("not a Go execution trace"),
+        "{source}"
+    );
+}
