@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod summary;
+mod table;
+
 /// Find out why a Go program was slow, from its execution trace.
 #[derive(Debug, Parser)]
 #[command(name = "goroscope", version, about)]
@@ -16,6 +19,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Summarise a trace: what it holds, and where goroutines spent their time, grouped by
+    /// start function.
+    Summary {
+        /// How many goroutine groups to show (the busiest first).
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// The trace file.
+        file: PathBuf,
+    },
     /// Print the trace's events or records in one of Go's debug formats.
     Dump {
         /// What to print.
@@ -58,12 +70,14 @@ enum DumpFormat {
 
 /// Exit codes.
 mod exit {
+    /// The trace could not be read.
     pub const UNREADABLE: u8 = 3;
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Summary { top, file } => summary::run(&file, top),
         Command::Dump { format, file } => dump(format, &file),
         Command::Convert { to, output, file } => convert(to, &file, &output),
     }

@@ -105,9 +105,15 @@ impl Progress {
     }
 }
 
+/// A function called with every event and the tables that resolve it.
+pub type EventSink = dyn FnMut(&crate::event::Event, &crate::event::Tables<'_>);
+
 /// Options for [`Trace::load`].
 #[derive(Default)]
 pub struct LoadOptions<'p> {
+    /// Also called with every event read, in order, with the tables that resolve it (to
+    /// compute other things in the same pass).
+    pub on_event: Option<&'p mut EventSink>,
     /// Called as loading progresses (at every generation and every few hundred thousand
     /// events).
     pub progress: Option<&'p mut dyn FnMut(Progress)>,
@@ -238,6 +244,7 @@ impl Trace {
             .map(|g| (g.generation, g.start, g.end))
             .collect();
         let LoadOptions {
+            mut on_event,
             mut progress,
             cancel,
         } = options;
@@ -274,6 +281,9 @@ impl Trace {
                             }
                         }
                         builder.event(&ev, reader.tables());
+                        if let Some(f) = on_event.as_mut() {
+                            f(&ev, reader.tables());
+                        }
                     }
                     Err(e) => {
                         failure = Some(e);

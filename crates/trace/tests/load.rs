@@ -45,7 +45,7 @@ fn progress_is_reported_up_to_the_whole_file() {
         &path,
         LoadOptions {
             progress: Some(&mut cb),
-            cancel: None,
+            ..LoadOptions::default()
         },
     )
     .unwrap();
@@ -62,8 +62,8 @@ fn cancellation_stops_loading() {
     let r = Trace::open_with(
         &fixture("longrun"),
         LoadOptions {
-            progress: None,
             cancel: Some(cancel),
+            ..LoadOptions::default()
         },
     );
     assert!(matches!(r, Err(LoadError::Cancelled)));
