@@ -36,7 +36,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::quote;
 use crate::uvarint;
 use crate::v2::raw::{RawReader, RawRecord};
-use crate::v2::spec::{self, EventType, Spec};
+use crate::v2::spec::{self, EventType};
 use crate::version::Version;
 
 /// The field names of a stack frame line.
@@ -76,7 +76,6 @@ impl TextRecord {
 pub struct TextReader<'t> {
     lines: Lines<'t>,
     version: Version,
-    specs: &'static [Spec],
 }
 
 impl<'t> TextReader<'t> {
@@ -116,11 +115,7 @@ impl<'t> TextReader<'t> {
                 quote::quote(rest.as_bytes())
             ));
         }
-        Ok(Self {
-            lines,
-            version,
-            specs: spec::specs(version),
-        })
+        Ok(Self { lines, version })
     }
 
     /// The version named by the header.
@@ -134,10 +129,11 @@ impl<'t> TextReader<'t> {
             return Ok(None);
         };
         let (name, rest) = read_token(line.text);
-        let Some(ty) = spec::by_name(self.version, name) else {
+        let found =
+            spec::by_name(self.version, name).and_then(|ty| Some((ty, ty.spec_in(self.version)?)));
+        let Some((ty, spec)) = found else {
             return Err(line.error(format!("unidentified event: {name}")));
         };
-        let spec = &self.specs[usize::from(ty.0)];
         let mut args = Vec::with_capacity(spec.args.len());
         read_args(rest, spec.args, &mut args)
             .map_err(|why| line.error(format!("reading args for {name}: {why}")))?;
