@@ -268,13 +268,13 @@ fn budget() -> usize {
     let mb = std::env::var("GOROSCOPE_DAMAGE_MB")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 96 } else { 2048 });
+        .unwrap_or(if cfg!(debug_assertions) { 64 } else { 2048 });
     mb << 20
 }
 
-/// Traces up to this size are cut at every byte, whatever the budget (about 10 s of CPU in
-/// a debug build at 20 KiB).
-const EVERY_CUT_ALWAYS: usize = 20 << 10;
+/// Traces up to this size are cut at every byte, whatever the budget (about 6 s of CPU in
+/// a debug build at 16 KiB).
+const EVERY_CUT_ALWAYS: usize = 16 << 10;
 /// Traces up to this size are cut at every byte when the budget allows; larger ones at
 /// evenly spaced points and around every batch boundary.
 const EVERY_CUT_MAX: usize = 200 << 10;
@@ -284,7 +284,7 @@ const SPACED_CUTS: usize = 2000;
 const FLIPS: usize = 3000;
 /// The text writer (the raw reader, which runs on every copy, plus formatting) runs on one
 /// damaged copy in this many: it is the slowest decoder by far in debug builds.
-const TEXT_EVERY: usize = 4;
+const TEXT_EVERY: usize = 8;
 
 /// Cuts `data` at every byte when it is small and the budget `share` allows, else at evenly
 /// spaced points and around every batch boundary, and decodes every cut copy.
