@@ -1080,3 +1080,318 @@ impl Summarizer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use goroscope_format::v2::{EventType as T, Frame, StackTable, StringTable};
+    use goroscope_trace::event::{Ctx, GenTables, NO_GOROUTINE, SYNC};
+
+    use super::*;
+
+    const SLEEP: u64 = 1;
+    const FOREVER: u64 = 2;
+    const REGION_A: u64 = 5;
+    const REGION_B: u64 = 6;
+    /// Stack 1 is rooted in `main.worker`, stack 2 in `runtime.gcBgMarkWorker`.
+    const WORKER: u64 = 1;
+    const GC_WORKER: u64 = 2;
+
+    fn tables() -> Tables<'static> {
+        let strings: Vec<(u64, &[u8])> = vec![
+            (SLEEP, b"sleep"),
+            (FOREVER, b"forever"),
+            (3, b"main.worker"),
+            (4, b"runtime.gcBgMarkWorker"),
+            (REGION_A, b"region A"),
+            (REGION_B, b"region B"),
+            (7, b"x.go"),
+            (8, b"main.helper"),
+        ];
+        let frame = |pc, func| Frame {
+            pc,
+            func,
+            file: 7,
+            line: 1,
+        };
+        let stacks = StackTable::from_stacks([
+            (WORKER, vec![frame(0x10, 8), frame(0x20, 3)]),
+            (GC_WORKER, vec![frame(0x30, 4)]),
+        ])
+        .expect("stacks");
+        Tables {
+            gens: vec![GenTables {
+                generation: 1,
+                ns_per_tick: 1.0,
+                strings: StringTable::from_entries(strings).expect("strings"),
+                stacks,
+                clock: None,
+                experimental: Vec::new(),
+            }],
+            extra: vec![Vec::new()],
+        }
+    }
+
+    /// An event at `time` on P `p` with goroutine `g` running.
+    fn ev(ty: T, time: Time, p: ProcId, g: GoId, args: &[u64]) -> Event {
+        let mut a = [0; 4];
+        a[..args.len()].copy_from_slice(args);
+        Event {
+            ty,
+            time,
+            ctx: Ctx { m: 1, p, g },
+            args: a,
+            table: 0,
+        }
+    }
+
+    fn sync(time: Time, n: u64) -> Event {
+        Event {
+            ty: SYNC,
+            time,
+            ctx: Ctx::NONE,
+            args: [n, 0, 0, 0],
+            table: 0,
+        }
+    }
+
+    /// A GoStatus of `g` (first generation: from Undetermined) with a wire status.
+    fn status(time: Time, g: GoId, wire: u64) -> Event {
+        ev(T::GO_STATUS, time, 0, NO_GOROUTINE, &[g as u64, 1, wire])
+    }
+
+    fn run(events: &[Event]) -> Summary {
+        let tables = tables();
+        let mut s = Summarizer::new();
+        for e in events {
+            s.event(e, &tables);
+        }
+        s.finalize()
+    }
+
+    fn block(s: &ExecStats) -> Vec<(&str, Duration)> {
+        s.block_time_by_reason
+            .iter()
+            .map(|(k, &v)| (&**k, v))
+            .collect()
+    }
+
+    #[test]
+    fn a_syscall_blocked_at_a_region_end_is_counted_twice() {
+        let s = run(&[
+            sync(10, 1),
+            status(11, 1, 2),
+            ev(T::USER_REGION_BEGIN, 20, 0, 1, &[0, REGION_A]),
+            ev(T::GO_SYSCALL_BEGIN, 30, 0, 1, &[1, 0]),
+            // The P is taken from the syscall: it blocks from here.
+            ev(T::PROC_STEAL, 40, 1, 2, &[0, 2, 1, 3]),
+            ev(T::USER_REGION_END, 50, -1, 1, &[0, REGION_A]),
+            ev(T::GO_SYSCALL_END_BLOCKED, 60, -1, 1, &[]),
+            sync(70, 2),
+        ]);
+        let g = s.goroutine(1).expect("G1");
+        let r = s.region(g.regions[0]);
+        // Go's quirk: the blocked 10 ns show as syscall *and* sched wait time in the region.
+        assert_eq!(r.stats.syscall_time, 20);
+        assert_eq!(r.stats.sched_wait_time, 10);
+        assert_eq!(r.stats.syscall_block_time, 0);
+        assert_eq!(r.stats.exec_time, 10);
+        assert_eq!(r.stats.total_time, 30);
+        assert_eq!(r.stats.unknown_time(), 0);
+        // At the real exit, the blocked part is syscall block time.
+        assert_eq!(g.stats.exec_time, 20);
+        assert_eq!(g.stats.syscall_time, 10);
+        assert_eq!(g.stats.syscall_block_time, 20);
+        assert_eq!(g.stats.sched_wait_time, 10);
+        assert_eq!(g.stats.total_time, 60);
+        assert_eq!(g.stats.unknown_time(), 0);
+    }
+
+    #[test]
+    fn status_time_has_an_empty_reason_and_forever_is_death() {
+        let s = run(&[
+            sync(10, 1),
+            status(12, 2, 4),
+            ev(T::GO_UNBLOCK, 20, 0, 1, &[2, 1, 0]),
+            ev(T::GO_START, 25, 0, NO_GOROUTINE, &[2, 2]),
+            ev(T::GO_BLOCK, 30, 0, 2, &[FOREVER, WORKER]),
+            sync(40, 2),
+        ]);
+        let g = s.goroutine(2).expect("G2");
+        assert_eq!(block(&g.stats), [("", 10)]);
+        assert_eq!(g.end_time, 30);
+        assert_eq!(
+            (
+                g.stats.exec_time,
+                g.stats.sched_wait_time,
+                g.stats.total_time
+            ),
+            (5, 5, 20)
+        );
+        assert_eq!((&*g.name, g.pc), ("main.worker", 0x20));
+        assert_eq!(g.creation_time, 10);
+        assert_eq!(g.start_time, 25);
+    }
+
+    #[test]
+    fn regions_as_go_sees_them() {
+        let s = run(&[
+            sync(10, 1),
+            status(11, 1, 2),
+            ev(T::USER_REGION_BEGIN, 12, 0, 1, &[0, REGION_A]),
+            ev(T::USER_REGION_BEGIN, 13, 0, 1, &[7, REGION_B]),
+            // Created inside region B: both inherit task 7.
+            ev(T::GO_CREATE, 14, 0, 1, &[2, WORKER, 0]),
+            ev(T::GO_CREATE, 15, 0, 1, &[3, GC_WORKER, 0]),
+            // Ends "region A" by name, but closes the innermost region, B.
+            ev(T::USER_REGION_END, 16, 0, 1, &[0, REGION_A]),
+            ev(T::USER_REGION_END, 17, 0, 1, &[0, REGION_A]),
+            // An end without a begin.
+            ev(T::USER_REGION_END, 18, 0, 1, &[9, REGION_B]),
+            ev(T::GO_STOP, 19, 0, 1, &[SLEEP, 0]),
+            ev(T::GO_START, 20, 0, NO_GOROUTINE, &[2, 1]),
+            ev(T::GO_DESTROY, 21, 0, 2, &[]),
+            sync(30, 2),
+        ]);
+        let g1 = s.goroutine(1).expect("G1");
+        let names: Vec<_> = s.regions_of(&g1.regions).map(|r| &*r.name).collect();
+        assert_eq!(names, ["region B", "region A", "region B"]);
+        let made_up = s.region(g1.regions[0]);
+        assert_eq!((made_up.task, made_up.start), (9, None));
+        assert_eq!(made_up.end.map(|e| e.time), Some(18));
+        let b = s.region(g1.regions[2]);
+        assert_eq!((b.task, b.start.map(|e| e.time)), (7, Some(13)));
+        assert_eq!(b.end.map(|e| e.time), Some(16));
+
+        // G2 inherited task 7 in a region named "" from its creation to its end.
+        let g2 = s.goroutine(2).expect("G2");
+        assert_eq!(&*g2.name, "main.worker");
+        let inherited: Vec<_> = s.regions_of(&g2.regions).collect();
+        assert_eq!(inherited.len(), 1);
+        let r = inherited[0];
+        assert_eq!((&*r.name, r.task, r.goroutine), ("", 7, 2));
+        assert_eq!(
+            r.start.map(|e| (e.time, e.kind())),
+            Some((14, EventKind::StateTransition))
+        );
+        assert_eq!(
+            r.end.map(|e| (e.time, e.kind())),
+            Some((21, EventKind::StateTransition))
+        );
+        assert_eq!(r.stats.total_time, 7);
+
+        // G3 is a system goroutine: its inherited region is dropped.
+        let g3 = s.goroutine(3).expect("G3");
+        assert_eq!(&*g3.name, "runtime.gcBgMarkWorker");
+        assert!(g3.regions.is_empty());
+
+        // Tasks list the regions begun in them (not the inherited ones).
+        let task = |id| s.task(id).expect("task");
+        assert_eq!(task(0).regions.len(), 1);
+        assert_eq!(task(7).regions.len(), 1);
+        assert_eq!(task(9).regions.len(), 1);
+        assert_eq!(task(7).goroutines, [1]);
+        assert_eq!(s.tasks.len(), 3);
+    }
+
+    #[test]
+    fn finalize_recomputes_a_zero_total_time() {
+        // A goroutine created and gone at the same instant has a total time of 0 when it
+        // dies; Go's Finalize then recomputes it up to the end of the trace.
+        let s = run(&[
+            sync(10, 1),
+            status(11, 1, 2),
+            ev(T::GO_CREATE, 20, 0, 1, &[5, WORKER, 0]),
+            ev(T::GO_STOP, 20, 0, 1, &[SLEEP, 0]),
+            ev(T::GO_START, 20, 0, NO_GOROUTINE, &[5, 1]),
+            ev(T::GO_DESTROY, 20, 0, 5, &[]),
+            sync(50, 2),
+        ]);
+        let g = s.goroutine(5).expect("G5");
+        assert_eq!(g.end_time, 20);
+        assert_eq!(g.stats.total_time, 30);
+        assert_eq!(g.stats.unknown_time(), 30);
+    }
+
+    #[test]
+    fn tasks_and_logs() {
+        let s = run(&[
+            sync(10, 1),
+            status(11, 1, 2),
+            ev(T::USER_TASK_BEGIN, 12, 0, 1, &[4, NO_TASK, 3]),
+            ev(T::USER_TASK_BEGIN, 13, 0, 1, &[5, 4, 3]),
+            ev(T::USER_LOG, 14, 0, 1, &[5, SLEEP, FOREVER]),
+            ev(T::USER_LOG, 15, 0, 1, &[6, SLEEP, FOREVER]),
+            sync(20, 2),
+        ]);
+        let ids: Vec<_> = s.tasks.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [4, 5, 6]);
+        let t4 = s.task(4).expect("task 4");
+        assert_eq!((t4.parent, &t4.children[..]), (None, &[5][..]));
+        assert_eq!(&*t4.name, "main.worker");
+        let t5 = s.task(5).expect("task 5");
+        assert_eq!(t5.parent, Some(4));
+        assert_eq!(t5.logs.len(), 1);
+        assert!(!t5.complete());
+        let t6 = s.task(6).expect("task 6");
+        assert_eq!(
+            (t6.start, &*t6.name, &t6.goroutines[..]),
+            (None, "", &[1][..])
+        );
+        let tree: Vec<_> = s.descendants(4).iter().map(|t| t.id).collect();
+        assert_eq!(tree, [4, 5]);
+    }
+
+    #[test]
+    fn non_overlapping_stats_merge_a_syscall_reason() {
+        let mut stats = ExecStats {
+            exec_time: 5,
+            syscall_block_time: 3,
+            total_time: 20,
+            ..ExecStats::default()
+        };
+        stats.block_time_by_reason.insert("syscall".into(), 4);
+        stats.block_time_by_reason.insert("".into(), 1);
+        let got = stats.non_overlapping_stats();
+        let labels: Vec<_> = got.iter().map(|(l, d)| (l.as_str(), *d)).collect();
+        assert_eq!(
+            labels,
+            [
+                ("Execution time", 5),
+                ("Block time ()", 1),
+                ("Block time (syscall)", 7),
+                ("Sched wait time", 0),
+                ("Syscall execution time", 0),
+                ("Unknown time", 7),
+            ]
+        );
+        assert!(is_system_goroutine(""));
+        assert!(is_system_goroutine("runtime.gcBgMarkWorker"));
+        assert!(!is_system_goroutine("runtime.main"));
+        assert!(!is_system_goroutine("main.main"));
+    }
+
+    #[test]
+    fn groups_by_start_function() {
+        let s = run(&[
+            sync(10, 1),
+            ev(T::GO_CREATE, 11, 0, NO_GOROUTINE, &[2, WORKER, 0]),
+            ev(T::GO_CREATE, 12, 0, NO_GOROUTINE, &[3, WORKER, 0]),
+            ev(T::GO_CREATE, 13, 0, NO_GOROUTINE, &[4, GC_WORKER, 0]),
+            ev(T::GO_START, 14, 0, NO_GOROUTINE, &[2, 1]),
+            ev(T::GO_STOP, 24, 0, 2, &[SLEEP, 0]),
+            ev(T::GO_START, 25, 0, NO_GOROUTINE, &[3, 1]),
+            ev(T::GO_STOP, 28, 0, 3, &[SLEEP, 0]),
+            sync(40, 2),
+        ]);
+        let groups = s.groups();
+        let names: Vec<_> = groups.iter().map(|g| (&*g.name, g.count())).collect();
+        assert_eq!(names, [("main.worker", 2), ("runtime.gcBgMarkWorker", 1)]);
+        let w = &groups[0];
+        assert_eq!(w.goroutines, [2, 3]);
+        assert_eq!(
+            (w.exec_time.total, w.exec_time.p50, w.exec_time.max),
+            (13, 3, 10)
+        );
+        assert_eq!(w.total_time.total, 29 + 28);
+    }
+}
