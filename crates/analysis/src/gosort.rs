@@ -313,6 +313,76 @@ fn median<T>(
     b
 }
 
+/// Go's `container/heap` over a `Vec`, with `less` as the heap's `Less`.
+pub(crate) mod heap {
+    /// `heap.Init`.
+    pub(crate) fn init<T>(h: &mut [T], less: impl Fn(&T, &T) -> bool) {
+        let n = h.len();
+        for i in (0..n / 2).rev() {
+            down(h, i, n, &less);
+        }
+    }
+
+    /// `heap.Push`.
+    pub(crate) fn push<T>(h: &mut Vec<T>, x: T, less: impl Fn(&T, &T) -> bool) {
+        h.push(x);
+        let last = h.len() - 1;
+        up(h, last, &less);
+    }
+
+    /// `heap.Pop`.
+    pub(crate) fn pop<T>(h: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) -> Option<T> {
+        let n = h.len().checked_sub(1)?;
+        h.swap(0, n);
+        down(h, 0, n, &less);
+        h.pop()
+    }
+
+    /// `heap.Remove`.
+    pub(crate) fn remove<T>(h: &mut Vec<T>, i: usize, less: impl Fn(&T, &T) -> bool) -> T {
+        let n = h.len() - 1;
+        if n != i {
+            h.swap(i, n);
+            if !down(h, i, n, &less) {
+                up(h, i, &less);
+            }
+        }
+        h.pop().expect("heap is not empty")
+    }
+
+    fn up<T>(h: &mut [T], mut j: usize, less: &impl Fn(&T, &T) -> bool) {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !less(&h[j], &h[i]) {
+                break;
+            }
+            h.swap(i, j);
+            j = i;
+        }
+    }
+
+    fn down<T>(h: &mut [T], i0: usize, n: usize, less: &impl Fn(&T, &T) -> bool) -> bool {
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            let j2 = j1 + 1;
+            if j2 < n && less(&h[j2], &h[j1]) {
+                j = j2;
+            }
+            if !less(&h[j], &h[i]) {
+                break;
+            }
+            h.swap(i, j);
+            i = j;
+        }
+        i > i0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +447,21 @@ mod tests {
         let mut v: Vec<(u64, u64)> = (0..500).map(|i| ((500 - i) / 3, i)).collect();
         sort_func(&mut v, |a, b| a.0 < b.0);
         assert_eq!(hash(&v), 671569865);
+    }
+
+    #[test]
+    fn heap_pops_in_order() {
+        let mut seed = 3;
+        let mut h: Vec<u64> = (0..200).map(|_| lcg(&mut seed) % 50).collect();
+        heap::init(&mut h, |a, b| a < b);
+        heap::push(&mut h, 7, |a, b| a < b);
+        let removed = heap::remove(&mut h, 17, |a, b| a < b);
+        let mut out = Vec::new();
+        while let Some(x) = heap::pop(&mut h, |a, b| a < b) {
+            out.push(x);
+        }
+        assert_eq!(out.len(), 200);
+        assert!(out.is_sorted());
+        assert!(removed < 50);
     }
 }
