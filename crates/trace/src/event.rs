@@ -579,10 +579,16 @@ pub struct GenTables<'a> {
 }
 
 impl GenTables<'_> {
-    /// Converts ticks to nanoseconds exactly as Go does.
+    /// Converts ticks to nanoseconds exactly as Go does (on amd64, a float out of the
+    /// int64 range converts to the smallest int64).
     #[inline]
     pub fn ticks_to_ns(&self, ticks: u64) -> Time {
-        (ticks as f64 * self.ns_per_tick) as Time
+        let ns = ticks as f64 * self.ns_per_tick;
+        if ns >= -9.223_372_036_854_775_808e18 && ns < 9.223_372_036_854_775_808e18 {
+            ns as Time
+        } else {
+            Time::MIN
+        }
     }
 }
 

@@ -106,14 +106,14 @@ impl Progress {
 }
 
 /// A function called with every event and the tables that resolve it.
-pub type EventSink = dyn FnMut(&crate::event::Event, &crate::event::Tables<'_>);
+pub type EventSink<'a> = dyn FnMut(&crate::event::Event, &crate::event::Tables<'_>) + 'a;
 
 /// Options for [`Trace::load`].
 #[derive(Default)]
 pub struct LoadOptions<'p> {
     /// Also called with every event read, in order, with the tables that resolve it (to
     /// compute other things in the same pass).
-    pub on_event: Option<&'p mut EventSink>,
+    pub on_event: Option<&'p mut EventSink<'p>>,
     /// Called as loading progresses (at every generation and every few hundred thousand
     /// events).
     pub progress: Option<&'p mut dyn FnMut(Progress)>,

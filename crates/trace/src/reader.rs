@@ -263,7 +263,8 @@ impl<'a> Reader<'a> {
             return Err(e);
         }
         if ev.time <= self.last_ts {
-            ev.time = self.last_ts + 1;
+            // Go's int64 arithmetic wraps; so does ours (only crafted traces get here).
+            ev.time = self.last_ts.wrapping_add(1);
         }
         self.last_ts = ev.time;
         Ok(ev)

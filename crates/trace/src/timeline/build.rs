@@ -98,7 +98,20 @@ impl Builder {
     }
 
     /// Feeds the next event; `tables` resolves its strings and stacks.
+    ///
+    /// Events are expected in time order; an event earlier than the one before it (possible
+    /// only across a gap in a damaged trace) is taken to happen at that earlier event's time.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        let clamped;
+        let ev = if !self.first && ev.time < self.t.end {
+            clamped = Event {
+                time: self.t.end,
+                ..*ev
+            };
+            &clamped
+        } else {
+            ev
+        };
         if self.first {
             self.t.start = ev.time;
             self.first = false;
