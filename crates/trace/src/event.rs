@@ -583,8 +583,9 @@ impl GenTables<'_> {
     /// int64 range converts to the smallest int64).
     #[inline]
     pub fn ticks_to_ns(&self, ticks: u64) -> Time {
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
         let ns = ticks as f64 * self.ns_per_tick;
-        if ns >= -9.223_372_036_854_775_808e18 && ns < 9.223_372_036_854_775_808e18 {
+        if (-LIMIT..LIMIT).contains(&ns) {
             ns as Time
         } else {
             Time::MIN
