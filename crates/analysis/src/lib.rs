@@ -8,6 +8,9 @@
 //! - [`summary`]: per-goroutine execution statistics, user tasks and regions, identical to
 //!   Go's `internal/trace.Summarizer` (what `go tool trace` shows on its Goroutines pages),
 //!   and goroutines grouped by start function with percentiles per stat.
+//! - [`blocking`]: every wait of every goroutine with who released it and from where,
+//!   aggregated by reason, blocking site, releaser site and pair; lock convoys (peak
+//!   concurrent waiters per site) and leak candidates (still waiting at the end).
 //! - [`mmu`]: mutator utilization and the minimum mutator utilization curve, identical to
 //!   Go's `MutatorUtilizationV2` and `MMUCurve` (`go tool trace`'s MMU page), with a
 //!   corrected variant of Go's background-worker accounting.
@@ -15,6 +18,7 @@
 //! This crate depends on the event model of `goroscope-trace` and on the wire-level event
 //! types of `goroscope-format`; it never parses bytes itself.
 
+pub mod blocking;
 mod gosort;
 mod idmap;
 mod intern;
