@@ -6,7 +6,7 @@
 //! header's version, as in Go's reader.
 
 use crate::error::ErrorKind;
-use crate::uvarint::{self, UvarintError};
+use crate::uvarint;
 use crate::v2::spec::{EventType, MAX_TIMED_ARGS, SPECS};
 
 /// One timed event as written: the type, the delta, and the other arguments.
@@ -20,6 +20,7 @@ pub struct RawEvent {
     pub args: [u64; MAX_TIMED_ARGS - 1],
 }
 
+// Markers in `ARG_COUNTS`; both are at least `UNTIMED`.
 const INVALID: u8 = 0xff;
 const UNTIMED: u8 = 0xfe;
 
@@ -76,47 +77,169 @@ impl<'a> EventCursor<'a> {
     /// Decodes the next event, or returns `None` at the end of the body.
     #[inline]
     pub fn next_event(&mut self) -> Result<Option<RawEvent>, EventError> {
-        let Some(&ty) = self.body.get(self.pos) else {
-            return Ok(None);
-        };
-        let start = self.pos;
-        let fail = |kind| EventError { kind, pos: start };
-        let n = ARG_COUNTS[usize::from(ty)];
-        if n == INVALID {
-            return Err(fail(ErrorKind::InvalidEventType(ty)));
+        let mut ev = RawEvent::default();
+        Ok(self.next_into(&mut ev)?.then_some(ev))
+    }
+
+    /// Decodes the next event into `ev`, returning `false` at the end of the body. This is
+    /// [`EventCursor::next_event`] without moving the event through `Result<Option<_>>`;
+    /// after an error `ev` holds no meaningful event and the cursor does not move.
+    #[inline(always)]
+    pub fn next_into(&mut self, ev: &mut RawEvent) -> Result<bool, EventError> {
+        match self.body.get(self.pos..).and_then(<[u8]>::first_chunk) {
+            Some(window) => self.next_in_window(window, ev),
+            None => self.next_near_end(ev),
         }
-        if n == UNTIMED {
-            return Err(fail(ErrorKind::EventWithoutTimestamp(ty)));
+    }
+
+    /// The common case: the event certainly ends within `w`, the next [`WINDOW`] bytes, so
+    /// no byte needs a bounds check and a uvarint can only fail by overflowing. Any failure
+    /// is left to [`EventCursor::next_near_end`], which reports it precisely.
+    #[inline(always)]
+    fn next_in_window(&mut self, w: &[u8; WINDOW], ev: &mut RawEvent) -> Result<bool, EventError> {
+        let ty = w[0];
+        let n = ARG_COUNTS[usize::from(ty)];
+        if n >= UNTIMED {
+            return self.next_near_end(ev);
+        }
+        let mut ok = true;
+        let mut p = 1;
+        let dt = window_uvarint(w, &mut p, &mut ok);
+        let mut rd = || window_uvarint(w, &mut p, &mut ok);
+        let args = match n {
+            0 => [0; 4],
+            1 => [rd(), 0, 0, 0],
+            2 => {
+                let a = rd();
+                [a, rd(), 0, 0]
+            }
+            3 => {
+                let a = rd();
+                let b = rd();
+                [a, b, rd(), 0]
+            }
+            _ => {
+                let a = rd();
+                let b = rd();
+                let c = rd();
+                [a, b, c, rd()]
+            }
+        };
+        if !ok {
+            return self.next_near_end(ev);
+        }
+        *ev = RawEvent {
+            ty: EventType(ty),
+            dt,
+            args,
+        };
+        self.pos += p;
+        Ok(true)
+    }
+
+    /// The last events of the body, and errors, with every read checked.
+    #[cold]
+    #[inline(never)]
+    fn next_near_end(&mut self, ev: &mut RawEvent) -> Result<bool, EventError> {
+        let body = self.body;
+        let start = self.pos;
+        let Some(&ty) = body.get(start) else {
+            return Ok(false);
+        };
+        let n = ARG_COUNTS[usize::from(ty)];
+        if n >= UNTIMED {
+            return Err(type_error(ty, n, start));
         }
         let mut pos = start + 1;
-        let mut ev = RawEvent {
-            ty: EventType(ty),
-            ..RawEvent::default()
+        let Ok(dt) = uvarint::read_at(body, &mut pos) else {
+            return Err(uvarint_error(true, start));
         };
-        match read_at(self.body, pos) {
-            Ok((v, len)) => {
-                ev.dt = v;
-                pos += len;
-            }
-            Err(_) => return Err(fail(ErrorKind::EventUvarint { timestamp: true })),
+        let mut args = [0u64; MAX_TIMED_ARGS - 1];
+        for slot in args.iter_mut().take(usize::from(n)) {
+            let Ok(v) = uvarint::read_at(body, &mut pos) else {
+                return Err(uvarint_error(false, start));
+            };
+            *slot = v;
         }
-        for slot in ev.args.iter_mut().take(usize::from(n)) {
-            match read_at(self.body, pos) {
-                Ok((v, len)) => {
-                    *slot = v;
-                    pos += len;
-                }
-                Err(_) => return Err(fail(ErrorKind::EventUvarint { timestamp: false })),
-            }
-        }
+        *ev = RawEvent {
+            ty: EventType(ty),
+            dt,
+            args,
+        };
         self.pos = pos;
-        Ok(Some(ev))
+        Ok(true)
     }
 }
 
+/// Bytes looked at in one go by the fast path: more than the longest event (a type byte and
+/// [`MAX_TIMED_ARGS`] uvarints of [`uvarint::MAX_LEN`] bytes).
+const WINDOW: usize = 64;
+const _: () = assert!(MAX_TIMED_ARGS * uvarint::MAX_LEN < WINDOW);
+
+/// A uvarint at `w[*p..]`, where it cannot run past the window; clears `ok` on overflow.
+///
+/// `*p` is at most `1 + 4 * MAX_LEN` here, so the eight bytes at `*p` lie in the window
+/// (the `min` only lets the compiler see that). Values of up to eight bytes are assembled
+/// from one little-endian word without a loop.
 #[inline(always)]
-fn read_at(body: &[u8], pos: usize) -> Result<(u64, usize), UvarintError> {
-    uvarint::read(body.get(pos..).unwrap_or_default())
+fn window_uvarint(w: &[u8; WINDOW], p: &mut usize, ok: &mut bool) -> u64 {
+    let q = (*p).min(WINDOW - 8);
+    let word = u64::from_le_bytes(w[q..q + 8].try_into().unwrap_or_default());
+    if word & 0x80 == 0 {
+        *p += 1;
+        return word & 0x7f;
+    }
+    // A byte with its high bit clear ends the value.
+    let ends = !word & 0x8080_8080_8080_8080;
+    if ends == 0 {
+        let (v, len) = window_uvarint_long(w, *p);
+        *ok &= len != 0;
+        *p += len;
+        return v;
+    }
+    let len = ends.trailing_zeros() / 8 + 1;
+    *p += len as usize;
+    compact7(word & (u64::MAX >> (64 - 8 * len)))
+}
+
+/// Packs the low 7 bits of each byte of `x` together, lowest byte lowest.
+#[inline(always)]
+fn compact7(x: u64) -> u64 {
+    let x = x & 0x7f7f_7f7f_7f7f_7f7f;
+    let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4)
+}
+
+/// A uvarint of nine or more bytes at `w[p..]`: its value and length, or length 0 on
+/// overflow.
+#[cold]
+#[inline(never)]
+fn window_uvarint_long(w: &[u8; WINDOW], p: usize) -> (u64, usize) {
+    let start = p.min(WINDOW - uvarint::MAX_LEN);
+    let mut pos = 0;
+    match uvarint::read_at(&w[start..start + uvarint::MAX_LEN], &mut pos) {
+        Ok(v) => (v, pos),
+        Err(_) => (0, 0),
+    }
+}
+
+#[cold]
+fn type_error(ty: u8, n: u8, pos: usize) -> EventError {
+    let kind = if n == INVALID {
+        ErrorKind::InvalidEventType(ty)
+    } else {
+        ErrorKind::EventWithoutTimestamp(ty)
+    };
+    EventError { kind, pos }
+}
+
+#[cold]
+fn uvarint_error(timestamp: bool, pos: usize) -> EventError {
+    EventError {
+        kind: ErrorKind::EventUvarint { timestamp },
+        pos,
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +277,149 @@ mod tests {
             err(&[10, 1, 0x80]),
             ErrorKind::EventUvarint { timestamp: false }
         );
+    }
+
+    /// Decodes `body` the plain way, one checked uvarint at a time.
+    fn reference(body: &[u8]) -> Result<Vec<RawEvent>, EventError> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < body.len() {
+            let start = pos;
+            let ty = body[pos];
+            let n = ARG_COUNTS[usize::from(ty)];
+            if n >= UNTIMED {
+                return Err(type_error(ty, n, start));
+            }
+            pos += 1;
+            let mut vals = [0u64; MAX_TIMED_ARGS];
+            for (i, v) in vals.iter_mut().take(usize::from(n) + 1).enumerate() {
+                match uvarint::read(&body[pos..]) {
+                    Ok((x, len)) => {
+                        *v = x;
+                        pos += len;
+                    }
+                    Err(_) => return Err(uvarint_error(i == 0, start)),
+                }
+            }
+            out.push(RawEvent {
+                ty: EventType(ty),
+                dt: vals[0],
+                args: [vals[1], vals[2], vals[3], vals[4]],
+            });
+        }
+        Ok(out)
+    }
+
+    fn decode(body: &[u8]) -> Result<Vec<RawEvent>, EventError> {
+        let mut c = EventCursor::new(body);
+        let mut out = Vec::new();
+        let mut ev = RawEvent::default();
+        while c.next_into(&mut ev)? {
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    /// Encodes `v` in exactly `len` bytes (`len` at least its minimal length, at most 10).
+    fn padded(out: &mut Vec<u8>, v: u64, len: usize) {
+        let mut enc = Vec::new();
+        uvarint::write(&mut enc, v);
+        while enc.len() < len {
+            *enc.last_mut().unwrap() |= 0x80;
+            enc.push(0);
+        }
+        out.extend_from_slice(&enc);
+    }
+
+    #[test]
+    fn fast_and_checked_paths_agree() {
+        // Events with arguments of every length from 1 to 10 bytes (minimal and padded),
+        // long enough that most are read through the window and the last ones near the end.
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            300,
+            1 << 20,
+            1 << 35,
+            1 << 49,
+            1 << 56,
+            u64::MAX,
+        ];
+        let types = [11u8, 37, 10, 21, 44, 131, 16];
+        let mut body = Vec::new();
+        let mut k = 0usize;
+        for round in 0..40 {
+            for &ty in &types {
+                body.push(ty);
+                for _ in 0..=ARG_COUNTS[usize::from(ty)] {
+                    let v = values[k % values.len()];
+                    let min = uvarint::encoded_len(v);
+                    let len = if round % 3 == 0 {
+                        min
+                    } else {
+                        (min + k % 4).min(10)
+                    };
+                    padded(&mut body, v, len);
+                    k += 1;
+                }
+            }
+        }
+        let want = reference(&body).unwrap();
+        assert_eq!(decode(&body).unwrap(), want);
+        // Every suffix that starts at an event, so that each event is read near the end too.
+        let mut starts = Vec::new();
+        let mut c = EventCursor::new(&body);
+        let mut ev = RawEvent::default();
+        while {
+            starts.push(c.position());
+            c.next_into(&mut ev).unwrap()
+        } {}
+        for &s in &starts {
+            assert_eq!(decode(&body[s..]), reference(&body[s..]), "suffix at {s}");
+        }
+    }
+
+    #[test]
+    fn errors_inside_the_window_match_the_checked_path() {
+        let tail = [11u8, 1].repeat(40);
+        let cases: [&[u8]; 5] = [
+            // An 11-byte uvarint for dt.
+            &[
+                11, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+            ],
+            // A 10th byte over 1 in an argument.
+            &[
+                10, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 1,
+            ],
+            // u64::MAX exactly, then an invalid type.
+            &[
+                10, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 200,
+            ],
+            // An untimed type after a good event.
+            &[11, 5, 4],
+            // A 9-byte value, then an 11-byte argument.
+            &[
+                37, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x80, 0x80, 0x80, 0x80,
+                0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+            ],
+        ];
+        for case in cases {
+            let mut body = case.to_vec();
+            body.extend_from_slice(&tail);
+            let got = decode(&body);
+            assert_eq!(got, reference(&body), "{case:?}");
+            assert!(got.is_err());
+            // The cursor stays at the bad event.
+            let mut c = EventCursor::new(&body);
+            let mut ev = RawEvent::default();
+            while c.next_into(&mut ev).is_ok() {}
+            assert_eq!(
+                Err(c.position()),
+                decode(&body).map(|_| 0).map_err(|e| e.pos)
+            );
+        }
     }
 
     #[test]
