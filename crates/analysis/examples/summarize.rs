@@ -12,10 +12,10 @@
 use std::time::{Duration, Instant};
 
 use goroscope_analysis::summary::{Summarizer, Summary};
-use goroscope_trace::Reader;
+use goroscope_trace::EventStream;
 
 fn read_only(data: &[u8]) -> u64 {
-    let mut reader = Reader::new(data).expect("a v2 trace");
+    let mut reader = EventStream::new(data).expect("a trace");
     let mut events = 0;
     while let Some(ev) = reader.next_event() {
         ev.expect("a valid trace");
@@ -25,7 +25,7 @@ fn read_only(data: &[u8]) -> u64 {
 }
 
 fn summarise(data: &[u8]) -> Summary {
-    let mut reader = Reader::new(data).expect("a v2 trace");
+    let mut reader = EventStream::new(data).expect("a trace");
     let mut s = Summarizer::new();
     while let Some(ev) = reader.next_event() {
         s.event(&ev.expect("a valid trace"), reader.tables());
@@ -44,7 +44,7 @@ fn cpu_time() -> Duration {
 /// The summary's own time: events are read in chunks that stay in cache, and only the
 /// summarizer's work on each chunk is timed.
 fn own_time(data: &[u8]) -> Duration {
-    let mut reader = Reader::new(data).expect("a v2 trace");
+    let mut reader = EventStream::new(data).expect("a trace");
     let mut s = Summarizer::new();
     let mut chunk = Vec::with_capacity(16384);
     let mut own = Duration::ZERO;
@@ -97,7 +97,7 @@ fn main() {
         Some("read") => return println!("{}", read_only(&data)),
         Some("summary") => return println!("{}", summarise(&data).goroutines.len()),
         Some("kinds") => {
-            let mut reader = Reader::new(&data).expect("a v2 trace");
+            let mut reader = EventStream::new(&data).expect("a trace");
             let mut counts = std::collections::BTreeMap::new();
             while let Some(ev) = reader.next_event() {
                 *counts.entry(ev.expect("valid").ty.name()).or_insert(0u64) += 1;

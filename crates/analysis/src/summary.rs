@@ -2,7 +2,7 @@
 //! `internal/trace.Summarizer` (Go 1.27 `summary.go`), with the same numbers.
 //!
 //! Feed every event of the stream, in order, to [`Summarizer::event`], then call
-//! [`Summarizer::finalize`]; or let [`summarize`] drive a [`Reader`]. The result is a
+//! [`Summarizer::finalize`]; or let [`summarize`] drive an [`EventStream`]. The result is a
 //! [`Summary`]: one [`GoroutineSummary`] per goroutine, one [`TaskSummary`] per user task,
 //! and the [`RegionSummary`]s both refer to. [`Summary::groups`] groups goroutines by their
 //! start function as `go tool trace`'s Goroutines page does, with percentiles added.
@@ -55,7 +55,7 @@ use std::sync::Arc;
 use goroscope_trace::event::{
     EventKind, GoId, NO_PROC, NO_TASK, ProcId, Resource, Scope, StringRef, TaskId, Time,
 };
-use goroscope_trace::{Event, GoState, ProcState, Reader, Tables};
+use goroscope_trace::{Event, EventStream, GoState, ProcState, Tables};
 
 use crate::gosort;
 use crate::idmap::{FxHashMap, IdMap};
@@ -290,14 +290,15 @@ impl Summary {
     }
 }
 
-/// Summarises every event `reader` yields. A reader error ends the stream; it is returned
-/// beside the summary of the events before it, as `go tool trace` keeps them.
-pub fn summarize(reader: &mut Reader<'_>) -> (Summary, Option<goroscope_trace::Error>) {
+/// Summarises every event `stream` yields (a trace of any version). A reader error ends the
+/// stream; it is returned beside the summary of the events before it, as `go tool trace`
+/// keeps them.
+pub fn summarize(stream: &mut EventStream<'_>) -> (Summary, Option<goroscope_trace::Error>) {
     let mut s = Summarizer::new();
     let mut error = None;
-    while let Some(ev) = reader.next_event() {
+    while let Some(ev) = stream.next_event() {
         match ev {
-            Ok(ev) => s.event(&ev, reader.tables()),
+            Ok(ev) => s.event(&ev, stream.tables()),
             Err(e) => {
                 error = Some(e);
                 break;

@@ -6,8 +6,9 @@
 //! floats are compared bit for bit (Go prints them in shortest round-trip form, which Rust
 //! parses back to the same `f64`).
 //!
-//! Traces the reader cannot read yet (v1, Go ≤ 1.21, until its conversion lands) are skipped
-//! with a note, so they are covered as soon as the reader accepts them.
+//! Traces are read with `EventStream`, so v1 traces (Go ≤ 1.21, converted to the v2 event
+//! model as Go's reader does) are compared too; a version the stream does not support is
+//! skipped with a note.
 //!
 //! When the tracedump binary is built (`scripts/fixtures.sh` puts it in
 //! `$GOROSCOPE_CACHE/tracedump/bin`), the same comparisons also run on Go's own test traces
@@ -21,12 +22,12 @@ use std::path::Path;
 
 use goroscope_analysis::mmu::{MmuCurve, MutatorUtil, UtilFlags, mutator_utilization};
 use goroscope_analysis::summary::{ExecStats, Summary, summarize};
-use goroscope_trace::Reader;
+use goroscope_trace::EventStream;
 use serde_json::Value;
 
 /// What reading a fixture gave: every event up to the first error, and the error.
 struct Read<'a> {
-    reader: Reader<'a>,
+    reader: EventStream<'a>,
     events: Vec<goroscope_trace::Event>,
     error: Option<String>,
 }
@@ -41,7 +42,7 @@ fn read<'a>(trace: &Path, data: &'a [u8]) -> Option<Read<'a>> {
             false
         }
     };
-    let mut reader = match Reader::new(data) {
+    let mut reader = match EventStream::new(data) {
         Ok(r) => r,
         Err(e) if unsupported(&e.to_string()) => return None,
         Err(e) => panic!("{}: {e}", trace.display()),
@@ -364,11 +365,12 @@ fn summary_matches_go_on_every_fixture() {
             continue;
         };
         let go = load_json(&goroscope_testkit::reference_dir(trace).join("summary.json"));
-        let mut reader = Reader::new(&data).expect("reader");
+        let mut reader = EventStream::new(&data).expect("reader");
         let (ours, _) = summarize(&mut reader);
         let mut d = Diffs::default();
         compare_summary(&mut d, &read, &ours, &go);
         d.check(trace);
+        eprintln!("{}: summary same as Go", trace.display());
         checked += 1;
     }
     assert!(checked > 0, "no fixture could be read");
@@ -481,6 +483,7 @@ fn mmu_matches_go_on_every_fixture() {
         let mut d = Diffs::default();
         compare_mmu(&mut d, &read, &go, false);
         d.check(trace);
+        eprintln!("{}: MMU same as Go", trace.display());
         checked += 1;
     }
     assert!(checked > 0, "no fixture could be read");
@@ -514,7 +517,7 @@ fn compare_with_tracedump(bin: &Path, path: &Path, data: &[u8], d: &mut Diffs) -
     };
     let mut compared = [false; 2];
     if let Some(go) = run_tracedump(bin, "summary", path) {
-        let mut reader = Reader::new(data).expect("reader");
+        let mut reader = EventStream::new(data).expect("reader");
         let (ours, _) = summarize(&mut reader);
         compare_summary(d, &read, &ours, &go);
         compared[0] = true;
