@@ -1,0 +1,2 @@
+//! Frame cost.
+fn main() {}

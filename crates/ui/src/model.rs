@@ -1,0 +1,292 @@
+//! What the timeline shows of a trace, computed once after loading: goroutine groups (by
+//! start function), the goroutine → group map, and level-of-detail summaries of dense lanes.
+
+use goroscope_trace::Trace;
+use goroscope_trace::event::{GoId, GoState};
+use goroscope_trace::timeline::{
+    GoSpan, Lane, ProcActivity, ProcSpan, StrId, ThreadSpan, Timelines,
+};
+
+use crate::lod::{MIP_MIN_SPANS, Mip, MipBuilder};
+
+/// Goroutines started by the same function.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The start function (Go's goroutine name).
+    pub name: StrId,
+    /// The name as text.
+    pub label: String,
+    /// The goroutines, as indexes into [`Timelines::goroutines`], by ID.
+    pub goroutines: Vec<u32>,
+    /// Nanoseconds its goroutines spent running, together.
+    pub running_ns: i64,
+}
+
+/// Summary categories of goroutine lanes.
+pub mod go_cat {
+    /// Running.
+    pub const RUNNING: u8 = 0;
+    /// Runnable.
+    pub const RUNNABLE: u8 = 1;
+    /// Waiting (key: the block reason).
+    pub const WAITING: u8 = 2;
+    /// In a syscall.
+    pub const SYSCALL: u8 = 3;
+}
+
+/// Summary categories of P lanes.
+pub mod proc_cat {
+    /// Running a user goroutine (key: its group).
+    pub const USER: u8 = 0;
+    /// Running a GC worker.
+    pub const GC: u8 = 1;
+    /// Its goroutine is in a syscall.
+    pub const SYSCALL: u8 = 2;
+    /// Held, running the scheduler.
+    pub const SCHED: u8 = 3;
+}
+
+/// Summary categories of thread lanes.
+pub mod thread_cat {
+    /// Holding a P (key: the P).
+    pub const HOLDS_P: u8 = 0;
+    /// Running a goroutine without a P.
+    pub const NO_P: u8 = 1;
+}
+
+/// A loaded trace with what the timeline needs to draw it fast.
+pub struct TraceModel {
+    /// The trace.
+    pub trace: Trace,
+    /// Goroutine groups, busiest (most running time) first.
+    pub groups: Vec<Group>,
+    /// The group of each goroutine (by index in [`Timelines::goroutines`]).
+    group_of: Vec<u32>,
+    /// Summaries of dense goroutine lanes.
+    pub(crate) go_mips: Vec<Option<Mip>>,
+    /// Summaries of dense P lanes.
+    pub(crate) proc_mips: Vec<Option<Mip>>,
+    /// Summaries of dense thread lanes.
+    pub(crate) thread_mips: Vec<Option<Mip>>,
+}
+
+impl std::fmt::Debug for TraceModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceModel")
+            .field("goroutines", &self.trace.timelines.goroutines.len())
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A span's end: the next span's start, or the timeline's end.
+fn ends<R: goroscope_trace::timeline::Record>(
+    lane: &Lane<R>,
+    end: i64,
+) -> impl Iterator<Item = (R, i64)> + '_ {
+    let mut it = lane.iter().peekable();
+    std::iter::from_fn(move || {
+        let r = it.next()?;
+        let e = it.peek().map_or(end, |n| n.time());
+        Some((r, e.max(r.time())))
+    })
+}
+
+impl TraceModel {
+    /// Prepares `trace` for viewing: groups goroutines and summarises dense lanes. Costs one
+    /// pass over every span.
+    pub fn new(trace: Trace) -> Self {
+        let tl = &trace.timelines;
+        let n = tl.goroutines.len();
+        // Groups by name, and running time per goroutine group.
+        let mut by_name: std::collections::HashMap<StrId, u32> = Default::default();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of = vec![0u32; n];
+        for (i, g) in tl.goroutines.iter().enumerate() {
+            let gi = *by_name.entry(g.name).or_insert_with(|| {
+                let label = tl.strings.lossy(g.name);
+                groups.push(Group {
+                    name: g.name,
+                    label: if label.is_empty() {
+                        "(unnamed)".to_owned()
+                    } else {
+                        label.into_owned()
+                    },
+                    goroutines: Vec::new(),
+                    running_ns: 0,
+                });
+                (groups.len() - 1) as u32
+            });
+            group_of[i] = gi;
+            groups[gi as usize].goroutines.push(i as u32);
+        }
+        let mut go_mips = Vec::with_capacity(n);
+        for (i, g) in tl.goroutines.iter().enumerate() {
+            let dense = g.spans.len() > MIP_MIN_SPANS;
+            let mut mip = dense.then(|| {
+                let first = g.spans.get(0).map_or(tl.start, |s| s.time);
+                MipBuilder::new(first, tl.end, g.spans.len(), go_cat::WAITING)
+            });
+            let mut running = 0i64;
+            for (s, e) in ends(&g.spans, tl.end) {
+                if s.state == GoState::Running {
+                    running += e - s.time;
+                }
+                if let Some(m) = mip.as_mut() {
+                    m.add(s.time, e, go_category(&s), s.reason.0);
+                }
+            }
+            groups[group_of[i] as usize].running_ns += running;
+            go_mips.push(mip.map(MipBuilder::finish));
+        }
+        // Busiest groups first; ties by name, for a stable order.
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| {
+            groups[b]
+                .running_ns
+                .cmp(&groups[a].running_ns)
+                .then_with(|| groups[a].label.cmp(&groups[b].label))
+        });
+        let mut rank = vec![0u32; groups.len()];
+        for (r, &gi) in order.iter().enumerate() {
+            rank[gi] = r as u32;
+        }
+        for g in &mut group_of {
+            *g = rank[*g as usize];
+        }
+        let mut slots: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
+        let groups = order.iter().filter_map(|&i| slots[i].take()).collect();
+        let proc_mips = tl
+            .procs
+            .iter()
+            .map(|p| {
+                (p.spans.len() > MIP_MIN_SPANS).then(|| {
+                    let first = p.spans.get(0).map_or(tl.start, |s| s.time);
+                    let mut m = MipBuilder::new(first, tl.end, p.spans.len(), proc_cat::USER);
+                    let mut last: (GoId, Option<(u8, u32)>) = (i64::MIN, None);
+                    for (s, e) in ends(&p.spans, tl.end) {
+                        let (cat, key) = if s.g == last.0 && s.activity == ProcActivity::Running {
+                            last.1.unzip()
+                        } else {
+                            let ck = proc_category(tl, &group_of, &s);
+                            if s.activity == ProcActivity::Running {
+                                last = (s.g, ck);
+                            }
+                            ck.unzip()
+                        };
+                        m.add(s.time, e, cat, key.unwrap_or(0));
+                    }
+                    m.finish()
+                })
+            })
+            .collect();
+        let thread_mips = tl
+            .threads
+            .iter()
+            .map(|t| {
+                (t.spans.len() > MIP_MIN_SPANS).then(|| {
+                    let first = t.spans.get(0).map_or(tl.start, |s| s.time);
+                    let mut m = MipBuilder::new(first, tl.end, t.spans.len(), thread_cat::HOLDS_P);
+                    for (s, e) in ends(&t.spans, tl.end) {
+                        let (cat, key) = thread_category(&s).unzip();
+                        m.add(s.time, e, cat, key.unwrap_or(0));
+                    }
+                    m.finish()
+                })
+            })
+            .collect();
+        Self {
+            trace,
+            groups,
+            group_of,
+            go_mips,
+            proc_mips,
+            thread_mips,
+        }
+    }
+
+    /// The timelines.
+    pub fn timelines(&self) -> &Timelines {
+        &self.trace.timelines
+    }
+
+    /// The trace's length in ns.
+    pub fn duration(&self) -> i64 {
+        self.trace.timelines.end - self.trace.timelines.start
+    }
+
+    /// The index of goroutine `id` in [`Timelines::goroutines`].
+    pub fn goroutine_index(&self, id: GoId) -> Option<usize> {
+        self.trace
+            .timelines
+            .goroutines
+            .binary_search_by_key(&id, |g| g.id)
+            .ok()
+    }
+
+    /// The group of the goroutine at `index`.
+    pub fn group_of(&self, index: usize) -> Option<usize> {
+        self.group_of.get(index).map(|&g| g as usize)
+    }
+
+    /// The group of goroutine `id`.
+    pub fn group_of_id(&self, id: GoId) -> Option<usize> {
+        self.goroutine_index(id).and_then(|i| self.group_of(i))
+    }
+
+    /// Heap bytes of the level-of-detail summaries.
+    pub fn lod_heap_bytes(&self) -> usize {
+        self.go_mips
+            .iter()
+            .chain(&self.proc_mips)
+            .chain(&self.thread_mips)
+            .flatten()
+            .map(Mip::heap_bytes)
+            .sum()
+    }
+
+    /// The end of span `i` of `lane` (the next span's start, or the trace end).
+    pub fn span_end<R: goroscope_trace::timeline::Record>(&self, lane: &Lane<R>, i: usize) -> i64 {
+        lane.get(i + 1)
+            .map_or(self.trace.timelines.end, |r| r.time())
+    }
+}
+
+/// The summary category of a goroutine span.
+pub fn go_category(s: &GoSpan) -> Option<u8> {
+    match s.state {
+        GoState::Running => Some(go_cat::RUNNING),
+        GoState::Runnable => Some(go_cat::RUNNABLE),
+        GoState::Waiting => Some(go_cat::WAITING),
+        GoState::Syscall => Some(go_cat::SYSCALL),
+        GoState::NotExist | GoState::Undetermined => None,
+    }
+}
+
+/// The summary category and key of a P span.
+fn proc_category(tl: &Timelines, group_of: &[u32], s: &ProcSpan) -> Option<(u8, u32)> {
+    match s.activity {
+        ProcActivity::Idle | ProcActivity::NotExist => None,
+        ProcActivity::Syscall => Some((proc_cat::SYSCALL, 0)),
+        ProcActivity::Running if s.g < 0 => Some((proc_cat::SCHED, 0)),
+        ProcActivity::Running => {
+            let i = tl.goroutines.binary_search_by_key(&s.g, |g| g.id).ok();
+            match i {
+                Some(i) if tl.goroutines[i].gc_worker => Some((proc_cat::GC, 0)),
+                Some(i) => Some((proc_cat::USER, group_of[i])),
+                None => Some((proc_cat::USER, u32::MAX)),
+            }
+        }
+    }
+}
+
+/// The summary category and key of a thread span.
+fn thread_category(s: &ThreadSpan) -> Option<(u8, u32)> {
+    if s.p >= 0 {
+        Some((thread_cat::HOLDS_P, s.p as u32))
+    } else if s.g >= 0 {
+        Some((thread_cat::NO_P, 0))
+    } else {
+        None
+    }
+}

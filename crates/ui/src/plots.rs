@@ -1,0 +1,228 @@
+//! Metric plots: goroutines by state (stacked), live heap with the heap goal, GOMAXPROCS.
+//!
+//! A plot is sampled once per pixel column: when the view holds few points, each column
+//! takes the largest value of the points in it (spikes stay visible); when it holds many,
+//! each column looks up the value at its start (a bounded lookup per column).
+
+use egui::{Color32, CornerRadius, Painter, Rect, Shape, Stroke, pos2};
+use goroscope_trace::timeline::{Counts, Lane, Point, Record};
+
+use crate::describe::format_bytes;
+use crate::model::TraceModel;
+use crate::palette::{Palette, WaitKind};
+use crate::time_view::TimeView;
+use crate::timeline::Plot;
+
+/// Samples `lane` once per pixel column over `width` columns from absolute time `t0`,
+/// `npp` ns each; `weight` ranks records within a column (the heaviest wins).
+pub fn sample<R: Record>(
+    lane: &Lane<R>,
+    t0: f64,
+    npp: f64,
+    width: usize,
+    weight: impl Fn(&R) -> u64,
+) -> Vec<Option<R>> {
+    let mut out = vec![None; width];
+    if lane.is_empty() || width == 0 {
+        return out;
+    }
+    let t1 = t0 + npp * width as f64;
+    let first = lane.index_at(t0 as i64).unwrap_or(0);
+    let last = lane.index_at(t1 as i64).unwrap_or(0);
+    if last.saturating_sub(first) <= 8 * width {
+        // Few points: every point counts, the heaviest per column.
+        let mut it = lane.iter_from(first).peekable();
+        while let Some(r) = it.next() {
+            let rt = r.time() as f64;
+            if rt >= t1 {
+                break;
+            }
+            let next = it.peek().map_or(f64::INFINITY, |n| n.time() as f64);
+            let a = ((rt - t0) / npp).floor().max(0.0) as usize;
+            let b = (((next - t0) / npp).ceil().max(0.0) as usize).min(width);
+            for slot in out.iter_mut().take(b.max(a + 1).min(width)).skip(a) {
+                if slot.is_none_or(|o| weight(&r) >= weight(&o)) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    } else {
+        for (x, slot) in out.iter_mut().enumerate() {
+            let t = t0 + x as f64 * npp;
+            *slot = lane.index_at(t as i64).and_then(|i| lane.get(i));
+        }
+    }
+    out
+}
+
+/// Paints plot `which` in `rect`; `note` receives the scale text for the lane name.
+pub fn paint_plot(
+    model: &TraceModel,
+    painter: &Painter,
+    pal: &Palette,
+    view: &TimeView,
+    rect: Rect,
+    which: Plot,
+    note: &mut dyn FnMut(String),
+) {
+    let tl = model.timelines();
+    let width = rect.width().ceil().max(1.0) as usize;
+    let npp = view.ns_per_px(rect.width());
+    let t0 = tl.start as f64 + view.start;
+    let top = rect.top() + 3.0;
+    let h = rect.bottom() - top;
+    match which {
+        Plot::Goroutines => {
+            let cols = sample(&tl.metrics.counts, t0, npp, width, |c: &Counts| {
+                u64::from(c.running + c.runnable + c.syscall)
+            });
+            let max = cols
+                .iter()
+                .flatten()
+                .map(|c| c.running + c.runnable + c.syscall + c.waiting)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            note(format!("max {max}"));
+            let scale = h / max as f32;
+            let colors = [
+                pal.running(),
+                pal.runnable(),
+                pal.syscall(),
+                pal.waiting(WaitKind::Other).gamma_multiply(0.6),
+            ];
+            let mut x = 0;
+            while x < width {
+                let Some(c) = cols[x] else {
+                    x += 1;
+                    continue;
+                };
+                let vals = [c.running, c.runnable, c.syscall, c.waiting];
+                let mut y = x + 1;
+                while y < width
+                    && cols[y]
+                        .is_some_and(|d| [d.running, d.runnable, d.syscall, d.waiting] == vals)
+                {
+                    y += 1;
+                }
+                let mut base = rect.bottom();
+                for (v, color) in vals.into_iter().zip(colors) {
+                    if v == 0 {
+                        continue;
+                    }
+                    let hh = v as f32 * scale;
+                    let r = Rect::from_min_max(
+                        pos2(rect.left() + x as f32, base - hh),
+                        pos2(rect.left() + y as f32, base),
+                    );
+                    painter.rect_filled(r, CornerRadius::ZERO, color);
+                    base -= hh;
+                }
+                x = y;
+            }
+        }
+        Plot::Heap => {
+            let heap = sample(&tl.metrics.heap_alloc, t0, npp, width, |p: &Point| p.value);
+            let goal = sample(&tl.metrics.heap_goal, t0, npp, width, |p: &Point| p.value);
+            let max = heap
+                .iter()
+                .chain(&goal)
+                .flatten()
+                .map(|p| p.value)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            note(format_bytes(max as f64));
+            let scale = h / max as f32;
+            let fill = pal.heap();
+            let mut x = 0;
+            while x < width {
+                let Some(p) = heap[x] else {
+                    x += 1;
+                    continue;
+                };
+                let mut y = x + 1;
+                while y < width && heap[y].is_some_and(|q| q.value == p.value) {
+                    y += 1;
+                }
+                let hh = p.value as f32 * scale;
+                painter.rect_filled(
+                    Rect::from_min_max(
+                        pos2(rect.left() + x as f32, rect.bottom() - hh),
+                        pos2(rect.left() + y as f32, rect.bottom()),
+                    ),
+                    CornerRadius::ZERO,
+                    fill,
+                );
+                x = y;
+            }
+            step_line(painter, rect, &goal, scale, Stroke::new(1.5, pal.stw()));
+        }
+        Plot::Gomaxprocs => {
+            let v = sample(&tl.metrics.gomaxprocs, t0, npp, width, |p: &Point| p.value);
+            let max = v
+                .iter()
+                .flatten()
+                .map(|p| p.value)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            note(format!("{max}"));
+            let scale = (h - 2.0) / max as f32;
+            step_line(painter, rect, &v, scale, Stroke::new(1.5, pal.running()));
+        }
+    }
+}
+
+/// A step line through per-column values.
+fn step_line(painter: &Painter, rect: Rect, cols: &[Option<Point>], scale: f32, stroke: Stroke) {
+    let mut pts = Vec::new();
+    let mut last: Option<u64> = None;
+    for (x, c) in cols.iter().enumerate() {
+        let xx = rect.left() + x as f32;
+        match (c, last) {
+            (Some(p), Some(l)) if p.value == l => {}
+            (Some(p), prev) => {
+                let y = rect.bottom() - p.value as f32 * scale;
+                if let Some(l) = prev {
+                    pts.push(pos2(xx, rect.bottom() - l as f32 * scale));
+                }
+                pts.push(pos2(xx, y));
+                last = Some(p.value);
+            }
+            (None, _) => {
+                if pts.len() > 1 {
+                    painter.add(Shape::line(std::mem::take(&mut pts), stroke));
+                }
+                pts.clear();
+                last = None;
+            }
+        }
+    }
+    if let Some(l) = last {
+        pts.push(pos2(rect.right(), rect.bottom() - l as f32 * scale));
+    }
+    if pts.len() > 1 {
+        painter.add(Shape::line(pts, stroke));
+    }
+    let _ = Color32::TRANSPARENT;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_points_keep_their_peaks() {
+        let mut lane = Lane::default();
+        for (t, v) in [(0, 1), (10, 50), (12, 2), (100, 3)] {
+            lane.push(Point { time: t, value: v });
+        }
+        // 10 columns of 20 ns: the spike at 10..12 lands in column 0.
+        let cols = sample(&lane, 0.0, 20.0, 10, |p: &Point| p.value);
+        assert_eq!(cols[0].map(|p| p.value), Some(50));
+        assert_eq!(cols[1].map(|p| p.value), Some(2));
+        assert_eq!(cols[5].map(|p| p.value), Some(3));
+        assert_eq!(cols[9].map(|p| p.value), Some(3));
+    }
+}
