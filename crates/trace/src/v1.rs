@@ -584,3 +584,164 @@ fn blocking_syscalls(events: &[v1::Event]) -> Vec<u64> {
     }
     bits
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, ty: V1, p: i32, g: u64, args: [u64; 3]) -> v1::Event {
+        v1::Event {
+            ts,
+            g,
+            args,
+            offset: 0,
+            stack: 0,
+            p,
+            ty,
+        }
+    }
+
+    fn convert(events: Vec<v1::Event>) -> (Vec<Event>, Tables<'static>) {
+        let trace = v1::Trace {
+            version: Version::GO121,
+            events,
+            strings: v1::StringTable::default(),
+            inline_strings: vec![b"msg"],
+            stacks: v1::StackTable::default(),
+            frames: v1::FrameTable::default(),
+            timer_goroutines: Vec::new(),
+            ticks_per_sec: 1_000_000_000,
+        };
+        let mut r = V1Reader::from_trace(trace).unwrap();
+        let events = r.by_ref().collect::<Result<Vec<_>>>().unwrap();
+        (events, r.into_tables())
+    }
+
+    fn summary(events: &[Event]) -> Vec<(u8, Time, ThreadId, GoId)> {
+        events
+            .iter()
+            .map(|e| (e.ty.0, e.time, e.ctx.m, e.ctx.g))
+            .collect()
+    }
+
+    #[test]
+    fn goroutines_from_before_the_trace_become_runnable_at_the_first_gomaxprocs() {
+        let (events, _) = convert(vec![
+            ev(0, V1::GO_CREATE, 0, 0, [5, 0, 0]),
+            ev(1, V1::GO_CREATE, 0, 0, [3, 0, 0]),
+            ev(2, V1::GO_CREATE, 0, 0, [4, 0, 0]),
+            ev(3, V1::GO_WAITING, 0, 4, [4, 0, 0]),
+            ev(4, V1::GOMAXPROCS, 0, 0, [2, 0, 0]),
+            ev(5, V1::GOMAXPROCS, 0, 0, [2, 0, 0]),
+        ]);
+        let status = |g: u64| [g, u64::MAX, go_status::RUNNABLE, 0];
+        assert_eq!(events[0].ty, SYNC);
+        assert_eq!(events[0].time, -1);
+        assert_eq!(events[1].ty, T::GO_STATUS);
+        assert_eq!(events[1].args[2], go_status::WAITING);
+        assert_eq!((events[2].time, events[2].args), (4, status(3)));
+        assert_eq!((events[3].time, events[3].args), (5, status(5)));
+        assert_eq!(events[3].ctx, Ctx::NONE);
+        // The second Gomaxprocs is a metric, bumped after the statuses.
+        assert_eq!((events[4].ty, events[4].time), (T::PROCS_CHANGE, 6));
+        assert_eq!(
+            (events[5].ty, events[5].time, events[5].args[0]),
+            (SYNC, 7, 2)
+        );
+        assert_eq!(events[5].table, u32::MAX);
+    }
+
+    #[test]
+    fn syscalls_block_only_if_the_goroutine_next_blocks() {
+        let (events, _) = convert(vec![
+            ev(10, V1::PROC_START, 1, 0, [7, 0, 0]),
+            ev(20, V1::GO_SYSCALL, 1, 9, [0; 3]),
+            ev(25, V1::CPU_SAMPLE, 1, 9, [0, 1, 9]),
+            ev(30, V1::GO_SYSCALL, 1, 9, [0; 3]),
+            ev(31, V1::GO_SYS_BLOCK, 1, 9, [0; 3]),
+            ev(40, V1::GO_SYS_EXIT, v1::SYSCALL_P, 9, [9, 1, 0]),
+            ev(50, V1::GO_SYSCALL, 2, 8, [0; 3]),
+        ]);
+        assert_eq!(
+            summary(&events),
+            [
+                (SYNC.0, 9, NO_THREAD, NO_GOROUTINE),
+                (T::PROC_STATUS.0, 10, 7, NO_GOROUTINE),
+                (T::GO_SYSCALL_BEGIN.0, 20, 7, 9),
+                (T::GO_SYSCALL_END.0, 21, 7, 9),
+                (T::CPU_SAMPLE.0, 25, NO_THREAD, 9),
+                (T::GO_SYSCALL_BEGIN.0, 30, 7, 9),
+                (T::GO_SYSCALL_END_BLOCKED.0, 40, NO_THREAD, 9),
+                // On a P that never started: thread 0, as Go's map lookup gives.
+                (T::GO_SYSCALL_BEGIN.0, 50, 0, 8),
+                (T::GO_SYSCALL_END.0, 51, 0, 8),
+                (SYNC.0, 52, NO_THREAD, NO_GOROUTINE),
+            ]
+        );
+    }
+
+    #[test]
+    fn tasks_regions_and_logs() {
+        let (events, tables) = convert(vec![
+            ev(0, V1::USER_TASK_CREATE, 0, 1, [4, 0, 0]),
+            ev(1, V1::USER_REGION, 0, 1, [4, 0, 0]),
+            ev(2, V1::USER_REGION, 0, 1, [4, 2, 0]),
+            ev(3, V1::USER_LOG, 0, 1, [4, 0, 0]),
+            ev(4, V1::USER_TASK_END, 0, 1, [4, 0, 0]),
+            ev(5, V1::USER_TASK_END, 0, 1, [6, 0, 0]),
+        ]);
+        let args: Vec<_> = events[1..7].iter().map(|e| (e.ty, e.args)).collect();
+        assert_eq!(
+            args,
+            [
+                (T::USER_TASK_BEGIN, [4, NO_TASK, 0, 0]),
+                (T::USER_REGION_BEGIN, [4, 0, 0, 0]),
+                // Neither begin nor end: Go leaves the type 0.
+                (T(0), [4, 0, 0, 0]),
+                // The message's ID follows the largest string ID (none here).
+                (T::USER_LOG, [4, 0, 1, 0]),
+                // The parent as the begin gave it, not mapped to NoTask.
+                (T::USER_TASK_END, [4, 0, 0, 0]),
+                (T::USER_TASK_END, [6, 0, NO_TASK, 0]),
+            ]
+        );
+        let g = &tables.gens[0];
+        assert_eq!(g.strings.get(1), Some(&b"msg"[..]));
+        assert_eq!(g.strings.get(2), Some(&b"forever"[..]));
+        assert_eq!(g.strings.get(2 + 12 + 10), Some(&b"start trace"[..]));
+        assert_eq!(g.strings.len(), 1 + 12 + 17);
+    }
+
+    #[test]
+    fn record_types_are_unexpected_events() {
+        let trace = v1::Trace {
+            version: Version::GO111,
+            events: vec![ev(0, V1::FUTILE_WAKEUP, 0, 0, [0; 3])],
+            strings: v1::StringTable::default(),
+            inline_strings: Vec::new(),
+            stacks: v1::StackTable::default(),
+            frames: v1::FrameTable::default(),
+            timer_goroutines: Vec::new(),
+            ticks_per_sec: 1,
+        };
+        let mut r = V1Reader::from_trace(trace).unwrap();
+        assert!(r.next_event().unwrap().is_ok());
+        let err = r.next_event().unwrap().unwrap_err();
+        assert_eq!(err.to_string(), "unexpected event type 36 (at byte 0)");
+        assert!(r.next_event().is_none());
+    }
+
+    #[test]
+    fn blocking_syscalls_look_at_the_next_event_of_the_goroutine() {
+        let events = [
+            ev(0, V1::GO_SYSCALL, 0, 1, [0; 3]),
+            ev(1, V1::GO_SYSCALL, 0, 2, [0; 3]),
+            ev(2, V1::GO_SYS_BLOCK, 0, 2, [0; 3]),
+            ev(3, V1::GO_SYS_BLOCK, 0, 1, [0; 3]),
+            ev(4, V1::GO_SYSCALL, 0, 1, [0; 3]),
+        ];
+        let bits = blocking_syscalls(&events);
+        let blocking: Vec<bool> = (0..events.len()).map(|i| bit(&bits, i)).collect();
+        assert_eq!(blocking, [true, true, false, false, false]);
+    }
+}
