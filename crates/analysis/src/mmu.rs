@@ -200,6 +200,8 @@ pub struct MutatorUtilization {
     out: Vec<Vec<MutatorUtil>>,
     stw: i64,
     ps: Vec<PerP>,
+    /// The number of Ps whose GC count is positive.
+    gc_ps: usize,
     in_gc: IdMap<bool>,
     states: IdMap<GoState>,
     bg_mark: IdMap<bool>,
@@ -218,6 +220,7 @@ impl MutatorUtilization {
             out: Vec::new(),
             stw: 0,
             ps: Vec::new(),
+            gc_ps: 0,
             in_gc: IdMap::default(),
             states: IdMap::default(),
             bg_mark: IdMap::default(),
@@ -255,16 +258,33 @@ impl MutatorUtilization {
         }
     }
 
-    /// The per-P state of the event's P, if it has one in range.
-    fn proc(&mut self, ev: &Event) -> Option<&mut PerP> {
+    /// The index of the event's P, if it is in range.
+    fn proc(&self, ev: &Event) -> Option<usize> {
         usize::try_from(ev.ctx.p)
             .ok()
-            .and_then(|p| self.ps.get_mut(p))
+            .filter(|&p| p < self.ps.len())
     }
 
+    /// Adds `d` to the GC count of P `p`, keeping `gc_ps` (the number of Ps with a positive
+    /// count) up to date.
+    fn p_gc_add(&mut self, p: usize, d: i64) {
+        let Some(per_p) = self.ps.get_mut(p) else {
+            return;
+        };
+        let was = per_p.gc > 0;
+        per_p.gc += d;
+        match (was, per_p.gc > 0) {
+            (false, true) => self.gc_ps += 1,
+            (true, false) => self.gc_ps -= 1,
+            _ => {}
+        }
+    }
+
+    /// Adds `d` to the GC count of the event's P (ignored if it has none in range, where Go
+    /// would panic).
     fn gc_add(&mut self, ev: &Event, d: i64) {
         if let Some(p) = self.proc(ev) {
-            p.gc += d;
+            self.p_gc_add(p, d);
         }
     }
 
@@ -278,6 +298,7 @@ impl MutatorUtilization {
                     add_util(&mut self.out[p.series], MutatorUtil { time, util: 0.0 });
                 }
             }
+            self.gc_ps -= self.ps[n..].iter().filter(|p| p.gc > 0).count();
             self.ps.truncate(n);
         }
         while self.ps.len() < n {
@@ -358,7 +379,7 @@ impl MutatorUtilization {
             let gc_ps = if self.stw > 0 {
                 self.ps.len()
             } else {
-                self.ps.iter().filter(|p| p.gc > 0).count()
+                self.gc_ps
             };
             let util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
             add_util(
@@ -435,9 +456,7 @@ impl MutatorUtilization {
         {
             // The worker's run ends, on the P it was counted on (a blocked syscall ends
             // with no P).
-            if let Some(p) = self.ps.get_mut(p) {
-                p.gc -= 1;
-            }
+            self.p_gc_add(p, -1);
             self.bg_counted.set(g, None);
         }
         self.states.set(g, new);
@@ -461,10 +480,9 @@ impl MutatorUtilization {
         let g = ev.ctx.g;
         if self.has(UtilFlags::CORRECT_BACKGROUND) {
             if self.bg_counted.get(g).is_none()
-                && let Ok(p) = usize::try_from(ev.ctx.p)
-                && let Some(per_p) = self.ps.get_mut(p)
+                && let Some(p) = self.proc(ev)
             {
-                per_p.gc += 1;
+                self.p_gc_add(p, 1);
                 self.bg_counted.set(g, Some(p));
             }
         } else {
