@@ -11,6 +11,9 @@
 //! - [`blocking`]: every wait of every goroutine with who released it and from where,
 //!   aggregated by reason, blocking site, releaser site and pair; lock convoys (peak
 //!   concurrent waiters per site) and leak candidates (still waiting at the end).
+//! - [`sched`]: scheduler diagnostics: scheduling latency (overall, per P, per group, per
+//!   window), P utilization, idle Ps while goroutines were runnable, run-queue spikes, STW
+//!   pauses, mark assists by group, syscalls that lost their P, long runs, GOMAXPROCS.
 //! - [`mmu`]: mutator utilization and the minimum mutator utilization curve, identical to
 //!   Go's `MutatorUtilizationV2` and `MMUCurve` (`go tool trace`'s MMU page), with a
 //!   corrected variant of Go's background-worker accounting.
@@ -23,6 +26,7 @@ mod gosort;
 mod idmap;
 mod intern;
 pub mod mmu;
+pub mod sched;
 pub mod summary;
 
 pub use mmu::{MmuCurve, MutatorUtilization, UtilFlags};

@@ -1,0 +1,461 @@
+//! Scheduler diagnostics: how long runnable goroutines waited for a P, how busy the Ps were,
+//! when Ps sat idle while goroutines waited, how deep the run queues got, stop-the-world
+//! pauses, mark assists, syscalls that lost their P, long runs, and GOMAXPROCS changes.
+//!
+//! Everything is computed from the timelines; time windows split the trace into equal
+//! parts (by default 200) so that bursts show.
+
+use std::collections::HashMap;
+
+use goroscope_trace::GoState;
+use goroscope_trace::event::{GoId, ProcId, Time};
+use goroscope_trace::timeline::{ProcActivity, StackId, StrId, Timelines};
+
+use crate::summary::{Distribution, Duration};
+
+/// Thresholds and resolution of [`diagnose`].
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How many windows to split the trace into.
+    pub windows: usize,
+    /// Runs at least this long count as long runs (ns).
+    pub long_run: Duration,
+    /// How many items the top-N lists keep.
+    pub top: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            windows: 200,
+            long_run: 10_000_000,
+            top: 20,
+        }
+    }
+}
+
+/// Scheduling latencies: how long goroutines stayed runnable before running.
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    /// Over all runs.
+    pub overall: Distribution,
+    /// The number of latencies measured.
+    pub count: u64,
+    /// Per P the goroutine then ran on, by P ID.
+    pub per_proc: Vec<(ProcId, Distribution)>,
+    /// Per goroutine group (start function), largest total first.
+    pub per_group: Vec<(StrId, u64, Distribution)>,
+    /// Per window: (window start, p99 latency of the runs that started in it, count).
+    pub per_window: Vec<(Time, Duration, u64)>,
+    /// A log2 histogram: `histogram[i]` counts latencies in `[2^i, 2^(i+1))` ns.
+    pub histogram: Vec<u64>,
+}
+
+/// What the Ps did in one window, as fractions of (number of Ps × window length).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Utilization {
+    /// The window's start.
+    pub start: Time,
+    /// Running user goroutines.
+    pub running: f64,
+    /// Running GC workers.
+    pub gc: f64,
+    /// Held by a thread in a syscall.
+    pub syscall: f64,
+    /// Held but running no goroutine (the scheduler itself).
+    pub scheduler: f64,
+    /// Idle.
+    pub idle: f64,
+}
+
+/// A stretch of lost work conservation: Ps idle while goroutines were runnable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LostWindow {
+    /// The window's start.
+    pub start: Time,
+    /// P-time lost in the window: ∫ min(idle Ps, runnable goroutines) dt.
+    pub lost: Duration,
+}
+
+/// A peak of the run-queue depth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueSpike {
+    /// When.
+    pub time: Time,
+    /// Runnable goroutines then.
+    pub runnable: u32,
+}
+
+/// A stop-the-world pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    /// When it began.
+    pub start: Time,
+    /// How long it lasted.
+    pub duration: Duration,
+    /// Why.
+    pub kind: StrId,
+}
+
+/// Syscalls that blocked long enough to lose their P.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockingSyscalls {
+    /// How many.
+    pub count: u64,
+    /// Their durations.
+    pub duration: Distribution,
+    /// By syscall stack, most time first: (stack, count, total).
+    pub by_stack: Vec<(StackId, u64, Duration)>,
+}
+
+/// A long run of a goroutine without a switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongRun {
+    /// The goroutine.
+    pub g: GoId,
+    /// The P.
+    pub p: ProcId,
+    /// When it started running.
+    pub start: Time,
+    /// How long it ran.
+    pub duration: Duration,
+    /// What ended it (the state it went to), if it ended in the trace.
+    pub ended_by: Option<GoState>,
+    /// Its stack when it stopped (where it was preempted or blocked).
+    pub stack: StackId,
+}
+
+/// The scheduler diagnostics of a trace.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    /// The window length used (ns).
+    pub window: Duration,
+    /// Scheduling latency.
+    pub latency: Latency,
+    /// P utilization per window.
+    pub utilization: Vec<Utilization>,
+    /// Total P-time lost to idle Ps while goroutines were runnable.
+    pub lost_total: Duration,
+    /// The worst windows for lost work conservation, worst first.
+    pub lost_windows: Vec<LostWindow>,
+    /// The deepest run queues, deepest first (at least a window apart).
+    pub queue_spikes: Vec<QueueSpike>,
+    /// Stop-the-world pauses, longest first.
+    pub pauses: Vec<Pause>,
+    /// Their durations.
+    pub pause_durations: Distribution,
+    /// GC mark assist time by goroutine group, most first: (group, total).
+    pub assists: Vec<(StrId, Duration)>,
+    /// Syscalls that lost their P.
+    pub blocking_syscalls: BlockingSyscalls,
+    /// Runs at least [`Options::long_run`] long, longest first.
+    pub long_runs: Vec<LongRun>,
+    /// GOMAXPROCS over time: (time, value).
+    pub gomaxprocs: Vec<(Time, u64)>,
+    /// The most threads busy at once.
+    pub peak_threads: u32,
+}
+
+fn dist(mut v: Vec<Duration>) -> Distribution {
+    Distribution::of(&mut v)
+}
+
+/// Computes the diagnostics of `t`.
+pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
+    let span = (t.end - t.start).max(1);
+    let windows = o.windows.max(1);
+    let window = (span as f64 / windows as f64).ceil().max(1.0) as Duration;
+    let win_of = |time: Time| (((time - t.start) / window).max(0) as usize).min(windows - 1);
+
+    // Latencies, long runs, blocking syscalls and assists: one walk over goroutine spans.
+    let mut all = Vec::new();
+    let mut per_proc: HashMap<ProcId, Vec<Duration>> = HashMap::new();
+    let mut per_group: HashMap<StrId, Vec<Duration>> = HashMap::new();
+    let mut per_window: Vec<Vec<Duration>> = vec![Vec::new(); windows];
+    let mut histogram = vec![0u64; 64];
+    let mut long_runs = Vec::new();
+    let mut sys = Vec::new();
+    let mut sys_by_stack: HashMap<StackId, (u64, Duration)> = HashMap::new();
+    let mut assists: HashMap<StrId, Duration> = HashMap::new();
+    for g in &t.goroutines {
+        let spans: Vec<_> = g.spans.iter().collect();
+        for (i, s) in spans.iter().enumerate() {
+            let next = spans.get(i + 1);
+            let end = next.map_or(t.end, |n| n.time);
+            match s.state {
+                GoState::Runnable => {
+                    if let Some(n) = next.filter(|n| n.state == GoState::Running) {
+                        let lat = n.time - s.time;
+                        all.push(lat);
+                        per_proc.entry(n.p).or_default().push(lat);
+                        per_group.entry(g.name).or_default().push(lat);
+                        per_window[win_of(n.time)].push(lat);
+                        histogram[(64 - (lat.max(1) as u64).leading_zeros() - 1) as usize] += 1;
+                    }
+                }
+                GoState::Running => {
+                    let d = end - s.time;
+                    if d >= o.long_run {
+                        long_runs.push(LongRun {
+                            g: g.id,
+                            p: s.p,
+                            start: s.time,
+                            duration: d,
+                            ended_by: next.map(|n| n.state),
+                            stack: next.map_or(StackId::NONE, |n| n.stack),
+                        });
+                    }
+                }
+                // A syscall that comes back runnable (not running) lost its P.
+                GoState::Syscall if next.is_some_and(|n| n.state == GoState::Runnable) => {
+                    let d = end - s.time;
+                    sys.push(d);
+                    let e = sys_by_stack.entry(s.stack).or_default();
+                    e.0 += 1;
+                    e.1 += d;
+                }
+                _ => {}
+            }
+        }
+        let assist: Duration = g
+            .assists
+            .iter()
+            .map(|a| {
+                let (a, b) = a.clamped(t.start, t.end);
+                b - a
+            })
+            .sum();
+        if assist > 0 {
+            *assists.entry(g.name).or_default() += assist;
+        }
+    }
+    let count = all.len() as u64;
+    let mut per_proc: Vec<(ProcId, Distribution)> =
+        per_proc.into_iter().map(|(p, v)| (p, dist(v))).collect();
+    per_proc.sort_by_key(|x| x.0);
+    let mut per_group: Vec<(StrId, u64, Distribution)> = per_group
+        .into_iter()
+        .map(|(n, v)| (n, v.len() as u64, dist(v)))
+        .collect();
+    per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
+    let per_window = per_window
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let n = v.len() as u64;
+            (t.start + i as i64 * window, dist(v).p99, n)
+        })
+        .collect();
+    while histogram.len() > 1 && histogram.last() == Some(&0) {
+        histogram.pop();
+    }
+    long_runs.sort_by(|a, b| {
+        b.duration
+            .cmp(&a.duration)
+            .then_with(|| a.start.cmp(&b.start))
+    });
+    long_runs.truncate(o.top);
+    let mut by_stack: Vec<(StackId, u64, Duration)> = sys_by_stack
+        .into_iter()
+        .map(|(s, (n, d))| (s, n, d))
+        .collect();
+    by_stack.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    by_stack.truncate(o.top);
+    let blocking_syscalls = BlockingSyscalls {
+        count: sys.len() as u64,
+        duration: dist(sys),
+        by_stack,
+    };
+    let mut assists: Vec<(StrId, Duration)> = assists.into_iter().collect();
+    assists.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+    // P utilization per window, and the number of idle Ps over time.
+    let mut util = vec![[0f64; 5]; windows];
+    let mut idle_edges: Vec<(Time, i32)> = Vec::new();
+    let gc_workers: HashMap<GoId, bool> =
+        t.goroutines.iter().map(|g| (g.id, g.gc_worker)).collect();
+    for p in &t.procs {
+        let spans: Vec<_> = p.spans.iter().collect();
+        if spans.is_empty() {
+            continue;
+        }
+        // Before its first span a P's activity is unknown; count it from there.
+        for (i, s) in spans.iter().enumerate() {
+            let end = spans.get(i + 1).map_or(t.end, |n| n.time);
+            let slot = match s.activity {
+                ProcActivity::Running
+                    if s.g >= 0 && gc_workers.get(&s.g).copied().unwrap_or(false) =>
+                {
+                    1
+                }
+                ProcActivity::Running if s.g >= 0 => 0,
+                ProcActivity::Running => 3,
+                ProcActivity::Syscall => 2,
+                ProcActivity::Idle => 4,
+                ProcActivity::NotExist => continue,
+            };
+            if slot == 4 {
+                idle_edges.push((s.time, 1));
+                idle_edges.push((end, -1));
+            }
+            let mut a = s.time.max(t.start);
+            while a < end {
+                let w = win_of(a);
+                let w_end = (t.start + (w as i64 + 1) * window).min(end);
+                let b = if w_end > a { w_end } else { end };
+                util[w][slot] += (b - a) as f64;
+                a = b;
+            }
+        }
+    }
+    let utilization = util
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let total: f64 = u.iter().sum();
+            let f = |x: f64| if total > 0.0 { x / total } else { 0.0 };
+            Utilization {
+                start: t.start + i as i64 * window,
+                running: f(u[0]),
+                gc: f(u[1]),
+                syscall: f(u[2]),
+                scheduler: f(u[3]),
+                idle: f(u[4]),
+            }
+        })
+        .collect();
+
+    // Lost work conservation: idle Ps while goroutines were runnable.
+    idle_edges.sort_unstable();
+    let runnable: Vec<(Time, u32)> = t
+        .metrics
+        .counts
+        .iter()
+        .map(|c| (c.time, c.runnable))
+        .collect();
+    let mut lost = vec![0 as Duration; windows];
+    let mut lost_total = 0;
+    {
+        let (mut i, mut j) = (0, 0);
+        let (mut idle, mut run) = (0i64, 0i64);
+        let mut now = t.start;
+        loop {
+            let next_i = idle_edges.get(i).map(|e| e.0);
+            let next_j = runnable.get(j).map(|e| e.0);
+            let next = match (next_i, next_j) {
+                (None, None) => t.end,
+                (a, b) => a.unwrap_or(Time::MAX).min(b.unwrap_or(Time::MAX)),
+            };
+            let next = next.min(t.end).max(now);
+            let k = idle.min(run).max(0);
+            if k > 0 && next > now {
+                let mut a = now;
+                while a < next {
+                    let w = win_of(a);
+                    let w_end = (t.start + (w as i64 + 1) * window).min(next);
+                    let b = if w_end > a { w_end } else { next };
+                    lost[w] += k * (b - a);
+                    lost_total += k * (b - a);
+                    a = b;
+                }
+            }
+            now = next;
+            if next_i.is_none() && next_j.is_none() || now >= t.end {
+                break;
+            }
+            while idle_edges.get(i).is_some_and(|e| e.0 <= now) {
+                idle += i64::from(idle_edges[i].1);
+                i += 1;
+            }
+            while runnable.get(j).is_some_and(|e| e.0 <= now) {
+                run = i64::from(runnable[j].1);
+                j += 1;
+            }
+        }
+    }
+    let mut lost_windows: Vec<LostWindow> = lost
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| **l > 0)
+        .map(|(i, &l)| LostWindow {
+            start: t.start + i as i64 * window,
+            lost: l,
+        })
+        .collect();
+    lost_windows.sort_by(|a, b| b.lost.cmp(&a.lost).then_with(|| a.start.cmp(&b.start)));
+    lost_windows.truncate(o.top);
+
+    // Run-queue spikes: the deepest point of each window, deepest windows first.
+    let mut best: Vec<Option<QueueSpike>> = vec![None; windows];
+    for &(time, r) in &runnable {
+        let w = win_of(time);
+        if best[w].is_none_or(|b| r > b.runnable) {
+            best[w] = Some(QueueSpike { time, runnable: r });
+        }
+    }
+    let mut queue_spikes: Vec<QueueSpike> = best
+        .into_iter()
+        .flatten()
+        .filter(|s| s.runnable > 0)
+        .collect();
+    queue_spikes.sort_by(|a, b| {
+        b.runnable
+            .cmp(&a.runnable)
+            .then_with(|| a.time.cmp(&b.time))
+    });
+    queue_spikes.truncate(o.top);
+
+    let mut pauses: Vec<Pause> = t
+        .stw
+        .iter()
+        .map(|s| {
+            let (a, b) = s.interval.clamped(t.start, t.end);
+            Pause {
+                start: a,
+                duration: b - a,
+                kind: s.kind,
+            }
+        })
+        .collect();
+    let pause_durations = dist(pauses.iter().map(|p| p.duration).collect());
+    pauses.sort_by(|a, b| {
+        b.duration
+            .cmp(&a.duration)
+            .then_with(|| a.start.cmp(&b.start))
+    });
+    pauses.truncate(o.top);
+
+    Diagnostics {
+        window,
+        latency: Latency {
+            overall: dist(all),
+            count,
+            per_proc,
+            per_group,
+            per_window,
+            histogram,
+        },
+        utilization,
+        lost_total,
+        lost_windows,
+        queue_spikes,
+        pauses,
+        pause_durations,
+        assists,
+        blocking_syscalls,
+        long_runs,
+        gomaxprocs: t
+            .metrics
+            .gomaxprocs
+            .iter()
+            .map(|p| (p.time, p.value))
+            .collect(),
+        peak_threads: t
+            .metrics
+            .counts
+            .iter()
+            .map(|c| c.threads)
+            .max()
+            .unwrap_or(0),
+    }
+}
