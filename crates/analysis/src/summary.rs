@@ -27,8 +27,9 @@
 //!   is wherever their stack happened to be rooted, usually their start function.
 //! - System goroutines ([`is_system_goroutine`]) never keep regions, even the ones they
 //!   inherit from their creator.
-//! - A region end closes the innermost open region of the goroutine whatever its name; an
-//!   end with no open region makes up a region with no start.
+//! - A region end closes the innermost open region of the goroutine whatever its name (the
+//!   reader already rejects the mismatches it can see); an end with no open region makes up
+//!   a region with no start.
 //! - A goroutine created while its creator is inside a region starts with a synthetic region
 //!   named `""` in the same task, whose start is the creation event.
 //! - [`Summarizer::finalize`] finalizes every goroutine again, including those that already
@@ -39,15 +40,17 @@
 //! - [`ExecStats::unknown_time`] is clamped at 0; [`ExecStats::non_overlapping_stats`]
 //!   merges a block reason named `syscall` into the `Block time (syscall)` label.
 //!
-//! Where Go would panic (a region, task or range event whose goroutine was never seen, a
-//! range on a goroutine that already ended), the event is skipped or recorded without
-//! panicking; no real trace we know of does that.
+//! Where Go would panic (a region event or a state change of a goroutine it never saw, a
+//! range begun on a goroutine that already ended), the event is skipped, or the range
+//! recorded, without panicking; no real trace we know of does that.
 //!
 //! # Cost
 //!
 //! One pass, no allocation per event: goroutine state lives in a vector indexed through a
 //! dense ID map, and reasons, range and region names are interned once per string ID of a
-//! generation, so the hot path compares `u32`s.
+//! generation, so the hot path compares `u32`s. On a loaded 2-core machine the summary's own
+//! work is about 15 ns per event (0.8 s for the 56M events of a 285 MB trace, which takes
+//! 3 s to read); `examples/summarize.rs` measures it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
