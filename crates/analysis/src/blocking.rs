@@ -143,6 +143,9 @@ pub struct Congestion {
     pub at: Time,
     /// Time-weighted average number of waiters while at least one waited.
     pub mean: f64,
+    /// How many of the site's waits ended in the trace (a convoy hands off; a leak does
+    /// not).
+    pub released: u64,
 }
 
 /// Goroutines still waiting at one site when the trace ended.
@@ -264,10 +267,14 @@ pub fn analyze(t: &Timelines) -> Blocking {
 
 fn congestion(t: &Timelines, waits: &[Wait], keyed: &[(Site, Site, Duration)]) -> Vec<Congestion> {
     let mut edges: HashMap<Site, Vec<(Time, i32)>> = HashMap::new();
+    let mut released: HashMap<Site, u64> = HashMap::new();
     for (w, k) in waits.iter().zip(keyed) {
         let e = edges.entry(k.0).or_default();
         e.push((w.start, 1));
         e.push((w.end.unwrap_or(t.end), -1));
+        if w.end.is_some() {
+            *released.entry(k.0).or_default() += 1;
+        }
     }
     let mut out: Vec<Congestion> = edges
         .into_iter()
@@ -293,6 +300,7 @@ fn congestion(t: &Timelines, waits: &[Wait], keyed: &[(Site, Site, Duration)]) -
                 peak: peak as u32,
                 at,
                 mean: if busy > 0 { area / busy as f64 } else { 0.0 },
+                released: released.get(&site).copied().unwrap_or(0),
             }
         })
         .collect();

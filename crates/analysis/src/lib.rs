@@ -14,6 +14,9 @@
 //! - [`sched`]: scheduler diagnostics: scheduling latency (overall, per P, per group, per
 //!   window), P utilization, idle Ps while goroutines were runnable, run-queue spikes, STW
 //!   pauses, mark assists by group, syscalls that lost their P, long runs, GOMAXPROCS.
+//! - [`findings`]: rules over the analyses (leaks, convoys, scheduling latency, backlog, lost
+//!   work, STW, long runs, blocking syscalls, mark assists) with default thresholds that a
+//!   TOML file can change; each finding has a severity, a title, evidence and a target.
 //! - [`mmu`]: mutator utilization and the minimum mutator utilization curve, identical to
 //!   Go's `MutatorUtilizationV2` and `MMUCurve` (`go tool trace`'s MMU page), with a
 //!   corrected variant of Go's background-worker accounting.
@@ -22,6 +25,7 @@
 //! types of `goroscope-format`; it never parses bytes itself.
 
 pub mod blocking;
+pub mod findings;
 mod gosort;
 mod idmap;
 mod intern;
@@ -31,3 +35,17 @@ pub mod summary;
 
 pub use mmu::{MmuCurve, MutatorUtilization, UtilFlags};
 pub use summary::{Summarizer, Summary, summarize};
+
+/// Formats nanoseconds with a unit (`12.3ms`), for titles and messages.
+pub(crate) fn table_duration(ns: i64) -> String {
+    let a = ns.unsigned_abs() as f64;
+    if a >= 1e9 {
+        format!("{:.2}s", ns as f64 / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.2}ms", ns as f64 / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.2}µs", ns as f64 / 1e3)
+    } else {
+        format!("{ns}ns")
+    }
+}
