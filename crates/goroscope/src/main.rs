@@ -8,17 +8,38 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod summary;
 mod table;
+mod viewer;
 
 /// Find out why a Go program was slow, from its execution trace.
+///
+/// `goroscope FILE` opens FILE in the viewer (as `goroscope view FILE` does).
 #[derive(Debug, Parser)]
-#[command(name = "goroscope", version, about)]
+#[command(
+    name = "goroscope",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// The trace to open in the viewer.
+    file: Option<PathBuf>,
+    /// With FILE: save a PNG screenshot of the viewer once the trace is shown, then exit.
+    #[arg(long, value_name = "PNG", requires = "file")]
+    screenshot_to: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open a trace in the desktop viewer.
+    View {
+        /// Save a PNG screenshot of the window once the trace is shown, then exit.
+        #[arg(long, value_name = "PNG")]
+        screenshot_to: Option<PathBuf>,
+        /// The trace file.
+        file: PathBuf,
+    },
     /// Summarise a trace: what it holds, and where goroutines spent their time, grouped by
     /// start function.
     Summary {
@@ -76,7 +97,25 @@ mod exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let Some(command) = cli.command else {
+        let Some(file) = cli.file else {
+            use clap::CommandFactory as _;
+            Cli::command().print_help().ok();
+            return ExitCode::from(2);
+        };
+        return viewer::run(&viewer::ViewOptions {
+            file,
+            screenshot_to: cli.screenshot_to,
+        });
+    };
+    match command {
+        Command::View {
+            screenshot_to,
+            file,
+        } => viewer::run(&viewer::ViewOptions {
+            file,
+            screenshot_to,
+        }),
         Command::Summary { top, file } => summary::run(&file, top),
         Command::Dump { format, file } => dump(format, &file),
         Command::Convert { to, output, file } => convert(to, &file, &output),
@@ -124,7 +163,7 @@ fn dump(format: DumpFormat, path: &Path) -> ExitCode {
 }
 
 fn dump_go(data: &[u8], out: &mut dyn Write) -> Result<(), String> {
-    let mut reader = goroscope_trace::Reader::new(data).map_err(|e| e.to_string())?;
+    let mut reader = goroscope_trace::EventStream::new(data).map_err(|e| e.to_string())?;
     let mut line = Vec::with_capacity(256);
     while let Some(ev) = reader.next_event() {
         let ev = ev.map_err(|e| e.to_string())?;

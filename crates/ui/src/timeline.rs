@@ -535,10 +535,10 @@ impl Pending {
             self.busy += d;
             if let Some(slot) = self.colors.iter_mut().find(|c| c.0 == l.color) {
                 slot.1 += d;
-            } else if let Some(slot) = self.colors.iter_mut().min_by_key(|c| c.1) {
-                if slot.1 <= d {
-                    *slot = (l.color, d);
-                }
+            } else if let Some(slot) = self.colors.iter_mut().min_by_key(|c| c.1)
+                && slot.1 <= d
+            {
+                *slot = (l.color, d);
             }
         }
     }
@@ -628,7 +628,7 @@ fn paint_span_lane<R: Record>(
                     Palette::text_on(lk.color),
                 );
             }
-            span_widget(ui, f, vis, item(first + k), name);
+            span_widget(ui, f, vis, item(first + k), &name);
         }
     }
     flush(f, rect, &mut pending);
@@ -645,10 +645,10 @@ fn flush(f: &Frame<'_>, rect: Rect, p: &mut Pending) {
     *p = Pending::default();
 }
 
-fn span_widget(ui: &Ui, f: &mut Frame<'_>, rect: Rect, item: Item, name: String) {
+fn span_widget(ui: &Ui, f: &mut Frame<'_>, rect: Rect, item: Item, name: &str) {
     let id = f.scope.with(("span", item));
     let resp = ui.interact(rect, id, Sense::click());
-    resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &name));
+    resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, name));
     if resp.double_clicked() {
         f.double_clicked = Some(item);
     } else if resp.clicked() {
@@ -734,7 +734,7 @@ fn paint_from_mip<R: Record>(
                         f,
                         Rect::from_min_max(pos2(xa, sr.top()), pos2(xb, sr.bottom())),
                         item(i),
-                        name,
+                        &name,
                     );
                     x = y;
                     continue;
@@ -1321,7 +1321,7 @@ fn paint_intervals(
                     LaneRef::Gc => Item::Gc(i),
                     _ => Item::Stw(i),
                 };
-                span_widget(ui, f, vis, item, name);
+                span_widget(ui, f, vis, item, &name);
             }
         }
         i += 1;
@@ -1664,7 +1664,7 @@ fn merged_breakdown(ui: &mut Ui, model: &TraceModel, lane: LaneRef, from: i64, t
         LaneRef::Go(g) => {
             if let Some(go) = tl.goroutines.get(g) {
                 clip(&go.spans, from, to, tl.end, |s, d| {
-                    add(describe::state_text(tl, s), d)
+                    add(describe::state_text(tl, s), d);
                 });
             }
         }
@@ -1684,7 +1684,7 @@ fn merged_breakdown(ui: &mut Ui, model: &TraceModel, lane: LaneRef, from: i64, t
         LaneRef::Thread(m) => {
             if let Some(th) = tl.threads.get(m) {
                 clip(&th.spans, from, to, tl.end, |s, d| {
-                    add(describe::thread_activity_text(s), d)
+                    add(describe::thread_activity_text(s), d);
                 });
             }
         }
