@@ -282,3 +282,49 @@ fn snapshot_mixed_dense_lanes() {
     let mut h = harness(viewer("mixed-go1.27.3.trace"), egui::Theme::Dark);
     h.snapshot("mixed_whole_trace_lod");
 }
+
+#[test]
+fn damaged_trace_shows_a_warning_banner() {
+    let path = goroscope_testkit::fixtures_dir()
+        .join("traces")
+        .join("longrun-go1.27.3.trace");
+    let bytes = std::fs::read(path).expect("fixture");
+    // Cut the trace in the middle of a generation: the loader keeps what it can.
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    let trace = Trace::load(cut, goroscope_trace::LoadOptions::default()).expect("salvaged");
+    assert!(!trace.warnings.is_empty());
+    let mut h = harness(TraceViewer::new(TraceModel::new(trace)), egui::Theme::Dark);
+    h.get_by_label_contains("could not be read");
+    h.get_by_label("Dismiss").click();
+    h.run();
+    assert!(h.query_by_label_contains("could not be read").is_none());
+    // The timeline still shows what was kept.
+    h.get_by_label("P0");
+}
+
+#[test]
+fn loading_screen_shows_progress_and_cancels() {
+    let progress = goroscope_trace::Progress {
+        bytes_done: 3 << 20,
+        bytes_total: 12 << 20,
+        events: 123_456,
+    };
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(800.0, 400.0))
+        .build_ui_state(
+            move |ui, cancelled: &mut bool| {
+                if goroscope_ui::loading_ui(ui, "big.trace", Some(progress), "Reading")
+                    == goroscope_ui::LoadingAction::Cancel
+                {
+                    *cancelled = true;
+                }
+            },
+            false,
+        );
+    h.run_steps(3);
+    h.get_by_label("Opening big.trace");
+    h.get_by_label_contains("123456 events");
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(*h.state());
+}
