@@ -108,7 +108,7 @@ pub fn v1(data: &[u8]) {
 
 /// The ordered event stream, printed as `-d=parsed` prints it.
 pub fn reader(data: &[u8]) {
-    let Ok(mut r) = goroscope_trace::Reader::new(data) else {
+    let Ok(mut r) = goroscope_trace::EventStream::new(data) else {
         return;
     };
     let mut line = Vec::new();

@@ -107,11 +107,11 @@ fn conformance_fixtures_print_as_in_go() {
     };
     let mut failures = Vec::new();
     for trace in goroscope_testkit::fixture_traces() {
-        if trace.to_string_lossy().contains("go1.21") {
-            continue;
-        }
         failures.extend(compare(&goroot, &trace, "-d=parsed", "go"));
-        failures.extend(compare(&goroot, &trace, "-d=wire", "wire"));
+        // Go cannot print v1 traces in the wire form; the stored references check that.
+        if !trace.to_string_lossy().contains("go1.21") {
+            failures.extend(compare(&goroot, &trace, "-d=wire", "wire"));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -74,13 +74,6 @@ fn parsed_events_equal_go_tool_trace_d_parsed() {
         let go_failed = dir.join("parsed.err").exists();
         let (ok, got, err) = goroscope(&["dump", "--format", "go"], &trace);
         let name = trace.file_name().unwrap().to_string_lossy().into_owned();
-        if trace.to_string_lossy().contains("go1.21") {
-            // v1 traces are converted by the v1 path; see the v1 tests.
-            if !ok {
-                eprintln!("{name}: skipped (v1 conversion): {err}");
-                continue;
-            }
-        }
         compared += 1;
         if ok == go_failed {
             failures.push(format!("{name}: exit status differs from Go's: {err}"));
@@ -89,7 +82,7 @@ fn parsed_events_equal_go_tool_trace_d_parsed() {
             failures.push(format!("{name}: {}", first_difference(&got, &want)));
         }
     }
-    assert!(compared >= 10, "only {compared} fixtures compared");
+    assert!(compared >= 11, "only {compared} fixtures compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

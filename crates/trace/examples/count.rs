@@ -32,7 +32,7 @@ fn main() {
     };
     let data = std::fs::read(&path).expect("read trace");
     let start = Instant::now();
-    let mut reader = goroscope_trace::Reader::new(&data).expect("trace header");
+    let mut reader = goroscope_trace::EventStream::new(&data).expect("trace header");
     let mut by_kind = [0u64; 16];
     let mut n = 0u64;
     while let Some(ev) = reader.next_event() {

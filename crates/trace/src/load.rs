@@ -229,13 +229,7 @@ impl Trace {
         };
         let (version, _) = read_header(data).map_err(|e| unreadable(e.into()))?;
         if version.is_v1() {
-            return Err(unreadable(
-                goroscope_format::Error::new(
-                    goroscope_format::ErrorKind::UnsupportedVersion(version.minor()),
-                    5,
-                )
-                .into(),
-            ));
+            return Self::load_v1(data, version, options);
         }
         let spans: Vec<(u64, u64, u64)> = v2::index(data)
             .map_err(|e| unreadable(e.into()))?
@@ -322,6 +316,73 @@ impl Trace {
                 events,
             });
         }
+        Ok(Self {
+            path: None,
+            version,
+            size: total,
+            timelines: builder.finish(),
+            events,
+            warnings,
+        })
+    }
+}
+
+impl Trace {
+    /// Loads a v1 (Go 1.11–1.21) trace. The format is parsed whole (as Go does: a parse
+    /// error leaves nothing to keep); an error while converting keeps the events before it.
+    fn load_v1(data: &[u8], version: Version, options: LoadOptions<'_>) -> Result<Self, LoadError> {
+        let LoadOptions {
+            mut on_event,
+            mut progress,
+            cancel,
+        } = options;
+        let total = data.len() as u64;
+        let report = |p: &mut Option<&mut dyn FnMut(Progress)>, done: u64, events: u64| {
+            if let Some(p) = p.as_mut() {
+                p(Progress {
+                    bytes_done: done,
+                    bytes_total: total,
+                    events,
+                });
+            }
+        };
+        report(&mut progress, 0, 0);
+        let mut stream =
+            crate::stream::EventStream::new(data).map_err(|source| LoadError::Unreadable {
+                path: PathBuf::new(),
+                source,
+            })?;
+        let mut builder = Builder::new();
+        let mut events = 0u64;
+        let mut warnings = Vec::new();
+        while let Some(ev) = stream.next_event() {
+            match ev {
+                Ok(ev) => {
+                    events += 1;
+                    if events.is_multiple_of(1 << 18)
+                        && cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+                    {
+                        return Err(LoadError::Cancelled);
+                    }
+                    builder.event(&ev, stream.tables());
+                    if let Some(f) = on_event.as_mut() {
+                        f(&ev, stream.tables());
+                    }
+                }
+                Err(error) => {
+                    let lost_from = error.offset().unwrap_or(0);
+                    warnings.push(Warning {
+                        error,
+                        lost_from,
+                        lost_to: total,
+                        generation: None,
+                        resumed: false,
+                    });
+                    break;
+                }
+            }
+        }
+        report(&mut progress, total, events);
         Ok(Self {
             path: None,
             version,

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use goroscope_format::v2;
 use goroscope_testkit::fixture_traces;
-use goroscope_trace::{LoadError, LoadOptions, Reader, Trace};
+use goroscope_trace::{EventStream, LoadError, LoadOptions, Trace};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     fixture_traces()
@@ -16,12 +16,9 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn every_v2_fixture_loads_whole() {
+fn every_fixture_loads_whole() {
     for path in fixture_traces() {
         let data = std::fs::read(&path).unwrap();
-        if goroscope_format::read_header(&data).unwrap().0.is_v1() {
-            continue;
-        }
         let t = Trace::open(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             t.warnings.is_empty(),
@@ -29,7 +26,7 @@ fn every_v2_fixture_loads_whole() {
             path.display(),
             t.warnings
         );
-        let n = Reader::new(&data).unwrap().count() as u64;
+        let n = EventStream::new(&data).unwrap().count() as u64;
         assert_eq!(t.events, n, "{}", path.display());
         assert_eq!(t.size, data.len() as u64);
         assert!(!t.timelines.goroutines.is_empty());

@@ -12,11 +12,7 @@ fn timelines(path: &std::path::Path) -> Option<Timelines> {
     match build(&data) {
         Ok((t, None)) => Some(t),
         Ok((_, Some(e))) => panic!("{}: {e}", path.display()),
-        Err(e) => {
-            // v1 traces are not read by this path yet.
-            assert!(e.to_string().contains("go 1.21"), "{}: {e}", path.display());
-            None
-        }
+        Err(e) => panic!("{}: {e}", path.display()),
     }
 }
 

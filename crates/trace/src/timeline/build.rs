@@ -15,7 +15,6 @@ use crate::event::{
     Tables, ThreadId,
 };
 use crate::order::IdMap;
-use crate::reader::Reader;
 
 /// The default coalescing window of the goroutine-count series.
 const COUNTS_RESOLUTION_NS: i64 = 1_000;
@@ -23,7 +22,7 @@ const COUNTS_RESOLUTION_NS: i64 = 1_000;
 /// Reads every event of `data` and builds its timelines. On a read error, returns the
 /// timelines of everything before it together with the error.
 pub fn build(data: &[u8]) -> Result<(Timelines, Option<crate::Error>)> {
-    let mut reader = Reader::new(data)?;
+    let mut reader = crate::stream::EventStream::new(data)?;
     let mut b = Builder::new();
     let mut error = None;
     while let Some(ev) = reader.next_event() {
