@@ -63,6 +63,8 @@ pub struct Builder {
     counts: Counts,
     busy_threads: u32,
     first: bool,
+    /// The last thread looked up, and its index (threads are few and events come in runs).
+    last_thread: (ThreadId, u32),
 }
 
 impl Default for Builder {
@@ -93,6 +95,7 @@ impl Builder {
             counts: Counts::default(),
             busy_threads: 0,
             first: true,
+            last_thread: (-1, NO_THREAD_INDEX),
         }
     }
 
@@ -177,7 +180,11 @@ impl Builder {
         if m < 0 {
             return NO_THREAD_INDEX;
         }
+        if self.last_thread.0 == m {
+            return self.last_thread.1;
+        }
         if let Some(&i) = self.ms.get(&m) {
+            self.last_thread = (m, i);
             return i;
         }
         let i = self.t.threads.len() as u32;
@@ -187,6 +194,7 @@ impl Builder {
         });
         self.m_state.push((NO_PROC, NO_GOROUTINE));
         self.ms.insert(m, i);
+        self.last_thread = (m, i);
         i
     }
 
