@@ -225,8 +225,7 @@ mod tests {
     #[test]
     fn reads_batches_with_padded_sizes() {
         let data = trace(&[
-            1, 1, 5, 100, 0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 4, 9, 9,
-            52,
+            1, 1, 5, 100, 0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 4, 9, 9, 52,
         ]);
         let recs: Vec<_> = Batches::new(&data, 16).collect::<Result<_>>().unwrap();
         assert_eq!(recs.len(), 2);
