@@ -20,6 +20,10 @@
 //! - [`mmu`]: mutator utilization and the minimum mutator utilization curve, identical to
 //!   Go's `MutatorUtilizationV2` and `MMUCurve` (`go tool trace`'s MMU page), with a
 //!   corrected variant of Go's background-worker accounting.
+//! - [`pprof`]: pprof-style profiles of waiting time, identical sample for sample to
+//!   `go tool trace -pprof=net|sync|syscall|sched`, and `released-by` (blocked time charged
+//!   to the stack of the goroutine that released the waiter); a [`pprof::ProfileBuilder`] for
+//!   any analysis's `(stack, count, duration)` samples.
 //!
 //! This crate depends on the event model of `goroscope-trace` and on the wire-level event
 //! types of `goroscope-format`; it never parses bytes itself.
@@ -30,6 +34,7 @@ mod gosort;
 mod idmap;
 mod intern;
 pub mod mmu;
+pub mod pprof;
 pub mod sched;
 pub mod summary;
 
