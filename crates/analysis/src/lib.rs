@@ -17,6 +17,11 @@
 //! - [`findings`]: rules over the analyses (leaks, convoys, scheduling latency, backlog, lost
 //!   work, STW, long runs, blocking syscalls, mark assists) with default thresholds that a
 //!   TOML file can change; each finding has a severity, a title, evidence and a target.
+//! - [`critical`]: critical paths of goroutine intervals, tasks and regions (contention-aware
+//!   walk back from the end: running, scheduling latency with the goroutines that held the
+//!   Ps, syscalls, GC assists, STW, runtime waits), per category, function and stack; the
+//!   slowest 1% of a task type beside its median; a whole-trace dependency graph with longest
+//!   paths between events.
 //! - [`mmu`]: mutator utilization and the minimum mutator utilization curve, identical to
 //!   Go's `MutatorUtilizationV2` and `MMUCurve` (`go tool trace`'s MMU page), with a
 //!   corrected variant of Go's background-worker accounting.
@@ -29,6 +34,7 @@
 //! types of `goroscope-format`; it never parses bytes itself.
 
 pub mod blocking;
+pub mod critical;
 pub mod findings;
 mod gosort;
 mod idmap;

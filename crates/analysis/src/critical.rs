@@ -1,0 +1,540 @@
+//! Critical paths: why an interval of a goroutine, a user task or a region took as long as
+//! it did.
+//!
+//! The path is found by walking back from the end of the interval:
+//!
+//! - time the goroutine spent **running** stays on it (split off as **GC assist** while it
+//!   assisted the GC, and as **STW** while the world was stopped);
+//! - time it spent **runnable** is **scheduling latency**; the segment names the goroutines
+//!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle;
+//! - time in a **syscall** is its own category;
+//! - a **wait** released by another goroutine (a channel send, a mutex unlock, …) jumps to
+//!   that goroutine at the moment it released the waiter, and follows *its* path back — but
+//!   only as far as the start of the wait. This is the contention-aware rule of Felix
+//!   Geisendörfer's critical-path analysis: what the releaser did before the waiter started
+//!   waiting did not delay the waiter, so unrelated earlier work never enters the path.
+//!   When the releaser's path reaches the start of the wait, the walk returns to the waiter;
+//! - a wait released by the runtime (a timer, the network poller: no goroutine named) is
+//!   **runtime wait**, with the block reason saying which;
+//! - a goroutine's creation jumps to its creator at the `go` statement;
+//! - what cannot be explained is **blocked** (a wait whose release is not in the trace) or
+//!   **unknown** (before the goroutine's first event, after a damaged part of the trace).
+//!
+//! The result ([`CriticalPath`]) is a list of [`Segment`]s that tile the interval exactly, in
+//! time order, with totals per [`Category`], per function ([`CriticalPath::by_site`], the
+//! segment's site as [`site_of`] finds it) and as a profile ([`Profile`], stack → time) that a
+//! pprof writer can use.
+//!
+//! [`PathFinder`] walks one interval in O(segments · log spans): spans are read from the
+//! goroutines' compressed lanes one chunk at a time, and goroutines, STW pauses and assists
+//! are found by binary search. [`PathFinder::task_kind`] analyses every task of a type in
+//! parallel and compares the slowest 1% with the median task ([`Breakdown`]): why slow
+//! requests are slow.
+//!
+//! [`DependencyGraph`] is the same model as a whole-trace graph (petgraph): nodes are span
+//! boundaries of goroutines, edges are each goroutine's continuity, wait edges (from a waiter
+//! at the start of its wait to its releaser at that moment), release and creation edges. Its
+//! [`DependencyGraph::longest_path`] between two events weighs every edge by the time it
+//! explains (a wait that another goroutine released weighs nothing, so the path prefers the
+//! releaser's work), and agrees with the walk where both apply.
+
+mod breakdown;
+mod graph;
+mod spans;
+
+use std::collections::HashMap;
+
+use goroscope_trace::event::{GoId, Time};
+use goroscope_trace::timeline::{StackId, StrId, Timelines};
+
+use crate::blocking::{Site, site_of};
+use crate::summary::Duration;
+
+pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
+pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
+
+use spans::{Context, Piece, SpanReader, Wake};
+
+/// What a stretch of a critical path was spent on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Running on a P.
+    Running,
+    /// Running a GC mark assist.
+    GcAssist,
+    /// Runnable, waiting for a P.
+    SchedLatency,
+    /// In a system call (or cgo call).
+    Syscall,
+    /// Stopped by, or stopping, the world.
+    Stw,
+    /// Waiting for the runtime: a timer, the network poller, the scheduler (no goroutine
+    /// released the wait; the segment's reason says why it waited).
+    RuntimeWait,
+    /// Waiting, and the release cannot be followed (the wait is still open at the end of
+    /// the interval, or the trace does not say who ended it).
+    Blocked,
+    /// The goroutine's state is not known (before its first event, after a damaged part of
+    /// the trace, or while it did not exist).
+    Unknown,
+}
+
+impl Category {
+    /// Every category, in declaration order.
+    pub const ALL: [Self; 8] = [
+        Self::Running,
+        Self::GcAssist,
+        Self::SchedLatency,
+        Self::Syscall,
+        Self::Stw,
+        Self::RuntimeWait,
+        Self::Blocked,
+        Self::Unknown,
+    ];
+
+    /// A short lowercase name (`running`, `sched latency`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::GcAssist => "GC assist",
+            Self::SchedLatency => "sched latency",
+            Self::Syscall => "syscall",
+            Self::Stw => "STW",
+            Self::RuntimeWait => "runtime wait",
+            Self::Blocked => "blocked",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Time per [`Category`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct CategoryTotals([Duration; 8]);
+
+impl CategoryTotals {
+    /// The time of `c`.
+    pub fn get(&self, c: Category) -> Duration {
+        self.0[c as usize]
+    }
+
+    /// Adds `d` to `c`.
+    pub fn add(&mut self, c: Category, d: Duration) {
+        self.0[c as usize] += d;
+    }
+
+    /// Adds every category of `other`.
+    pub fn add_all(&mut self, other: &Self) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// The sum over all categories.
+    pub fn total(&self) -> Duration {
+        self.0.iter().sum()
+    }
+
+    /// Every category with its time, in [`Category::ALL`] order (zeros included).
+    pub fn iter(&self) -> impl Iterator<Item = (Category, Duration)> + '_ {
+        Category::ALL.iter().map(|&c| (c, self.get(c)))
+    }
+
+    /// Each category divided by `n` (rounded down), e.g. the mean over `n` paths.
+    pub fn div(&self, n: u64) -> Self {
+        let n = n.max(1) as Duration;
+        Self(self.0.map(|d| d / n))
+    }
+}
+
+/// A goroutine that held a P while a goroutine on the path was runnable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Holder {
+    /// The goroutine (running on the P, or in a syscall holding it).
+    pub g: GoId,
+    /// For how long, summed over the Ps it held during the segment.
+    pub time: Duration,
+}
+
+/// How the path goes on after a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// On the same goroutine.
+    Continue,
+    /// The goroutine blocked at the end of the segment; the path goes on with the goroutine
+    /// that released it (or the one that released that one, …).
+    Blocked,
+    /// The goroutine released the next segment's goroutine from a wait.
+    Released,
+    /// The goroutine created the next segment's goroutine.
+    Created,
+    /// The last segment of the path.
+    End,
+}
+
+/// One stretch of a critical path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The goroutine.
+    pub g: GoId,
+    /// What the time went to.
+    pub category: Category,
+    /// When the segment starts.
+    pub start: Time,
+    /// When it ends.
+    pub end: Time,
+    /// Where the goroutine was: for waits, syscalls and scheduling latency, its stack while
+    /// it sat there; for running time, its stack at the end of the segment (where it released
+    /// the next goroutine or created it, or else where it next stopped).
+    pub stack: StackId,
+    /// Why: the block reason of waits, the stop reason of scheduling latency (`preempted`, …),
+    /// the kind of STW pauses; empty otherwise.
+    pub reason: StrId,
+    /// How the path goes on.
+    pub next: Link,
+    /// For scheduling latency: the goroutines that held Ps meanwhile, longest first.
+    pub holders: Vec<Holder>,
+    /// For scheduling latency: P-time that Ps sat idle meanwhile (lost work conservation).
+    pub idle_procs: Duration,
+}
+
+impl Segment {
+    /// Its length.
+    pub fn duration(&self) -> Duration {
+        self.end - self.start
+    }
+}
+
+/// What to find the critical path of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// An interval of one goroutine, ending on that goroutine.
+    Goroutine {
+        /// The goroutine.
+        g: GoId,
+        /// The start of the interval.
+        start: Time,
+        /// The end of the interval.
+        end: Time,
+    },
+    /// A user task, by index into [`Timelines::tasks`]: from its end on the goroutine that
+    /// ended it, back to its start.
+    Task(u32),
+    /// A user region, by goroutine and index into its [`regions`](goroscope_trace::timeline::Goroutine::regions).
+    Region {
+        /// The goroutine.
+        g: GoId,
+        /// The region's index.
+        index: u32,
+    },
+}
+
+/// The critical path of an interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriticalPath {
+    /// What it is the path of.
+    pub target: Target,
+    /// The start of the interval.
+    pub start: Time,
+    /// The end of the interval.
+    pub end: Time,
+    /// The segments, in time order; they tile `[start, end]` exactly.
+    pub segments: Vec<Segment>,
+    /// Time per category; sums to `end - start`.
+    pub totals: CategoryTotals,
+}
+
+/// A function's share of one or more critical paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteTime {
+    /// The function and line ([`site_of`] the segments' stacks).
+    pub site: Site,
+    /// The time, all categories.
+    pub total: Duration,
+    /// The time per category.
+    pub by_category: CategoryTotals,
+}
+
+/// One entry of a [`Profile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileSample {
+    /// The stack (innermost frame first in [`Timelines::stacks`]).
+    pub stack: StackId,
+    /// The category.
+    pub category: Category,
+    /// How much path time had this stack and category.
+    pub time: Duration,
+    /// How many segments contributed.
+    pub count: u64,
+}
+
+/// Critical-path time by (stack, category), as a pprof profile would hold it (one sample per
+/// entry, value = time), most time first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Profile {
+    /// The samples, most time first, then by stack and category.
+    pub samples: Vec<ProfileSample>,
+}
+
+impl Profile {
+    /// The profile of the segments of `paths`, merged.
+    pub fn of<'a>(paths: impl IntoIterator<Item = &'a CriticalPath>) -> Self {
+        let mut by: HashMap<(StackId, Category), (Duration, u64)> = HashMap::new();
+        for p in paths {
+            for s in &p.segments {
+                let e = by.entry((s.stack, s.category)).or_default();
+                e.0 += s.duration();
+                e.1 += 1;
+            }
+        }
+        let mut samples: Vec<ProfileSample> = by
+            .into_iter()
+            .map(|((stack, category), (time, count))| ProfileSample {
+                stack,
+                category,
+                time,
+                count,
+            })
+            .collect();
+        samples.sort_by(|a, b| {
+            b.time
+                .cmp(&a.time)
+                .then_with(|| a.stack.cmp(&b.stack))
+                .then_with(|| a.category.cmp(&b.category))
+        });
+        Self { samples }
+    }
+
+    /// The total time.
+    pub fn total(&self) -> Duration {
+        self.samples.iter().map(|s| s.time).sum()
+    }
+}
+
+/// Time per function over the segments of `paths`, most time first (ties by site).
+pub fn by_site<'a>(
+    t: &Timelines,
+    paths: impl IntoIterator<Item = &'a CriticalPath>,
+) -> Vec<SiteTime> {
+    let mut sites: HashMap<StackId, Site> = HashMap::new();
+    let mut by: HashMap<Site, CategoryTotals> = HashMap::new();
+    for p in paths {
+        for s in &p.segments {
+            let site = *sites.entry(s.stack).or_insert_with(|| site_of(t, s.stack));
+            by.entry(site).or_default().add(s.category, s.duration());
+        }
+    }
+    let mut out: Vec<SiteTime> = by
+        .into_iter()
+        .map(|(site, by_category)| SiteTime {
+            site,
+            total: by_category.total(),
+            by_category,
+        })
+        .collect();
+    out.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.site.cmp(&b.site)));
+    out
+}
+
+impl CriticalPath {
+    /// The length of the interval.
+    pub fn duration(&self) -> Duration {
+        self.end - self.start
+    }
+
+    /// Time per function (the [`site_of`] each segment's stack), most time first.
+    pub fn by_site(&self, t: &Timelines) -> Vec<SiteTime> {
+        by_site(t, [self])
+    }
+
+    /// The path as a profile: time by (stack, category).
+    pub fn profile(&self) -> Profile {
+        Profile::of([self])
+    }
+
+    /// The goroutines the path passes through, sorted.
+    pub fn goroutines(&self) -> Vec<GoId> {
+        let mut gs: Vec<GoId> = self.segments.iter().map(|s| s.g).collect();
+        gs.sort_unstable();
+        gs.dedup();
+        gs
+    }
+
+    fn from_backward(target: Target, start: Time, end: Time, mut segments: Vec<Segment>) -> Self {
+        segments.reverse();
+        let mut totals = CategoryTotals::default();
+        for s in &segments {
+            totals.add(s.category, s.duration());
+        }
+        Self {
+            target,
+            start,
+            end,
+            segments,
+            totals,
+        }
+    }
+}
+
+/// Finds critical paths in one trace's timelines. Cheap to create (it sorts the trace's STW
+/// pauses); [`Sync`], so one finder serves many threads.
+#[derive(Debug)]
+pub struct PathFinder<'t> {
+    ctx: Context<'t>,
+}
+
+/// One level of the walk: a goroutine followed back no further than `bound`.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    gi: u32,
+    bound: Time,
+    hint: Option<usize>,
+}
+
+impl<'t> PathFinder<'t> {
+    /// A finder over `t`.
+    pub fn new(t: &'t Timelines) -> Self {
+        Self {
+            ctx: Context::new(t),
+        }
+    }
+
+    /// The timelines.
+    pub fn timelines(&self) -> &'t Timelines {
+        self.ctx.t
+    }
+
+    /// The critical path of `target`, or `None` if the target is not in the trace (an
+    /// unknown goroutine, task or region, a task that did not end in the trace, an interval
+    /// that ends before it starts). Intervals are clamped to the trace; regions and tasks
+    /// that began before the trace start at its start.
+    pub fn path(&self, target: Target) -> Option<CriticalPath> {
+        self.path_with(target, true)
+    }
+
+    /// The critical path of goroutine `g` over `[start, end]`.
+    pub fn goroutine(&self, g: GoId, start: Time, end: Time) -> Option<CriticalPath> {
+        self.path(Target::Goroutine { g, start, end })
+    }
+
+    /// The critical path of the task at `index` in [`Timelines::tasks`].
+    pub fn task(&self, index: usize) -> Option<CriticalPath> {
+        self.path(Target::Task(u32::try_from(index).ok()?))
+    }
+
+    /// The critical path of region `index` of goroutine `g`.
+    pub fn region(&self, g: GoId, index: usize) -> Option<CriticalPath> {
+        self.path(Target::Region {
+            g,
+            index: u32::try_from(index).ok()?,
+        })
+    }
+
+    /// Where a target's path ends and starts: (goroutine at the end, start, end).
+    pub fn resolve(&self, target: Target) -> Option<(GoId, Time, Time)> {
+        let t = self.ctx.t;
+        let (g, start, end) = match target {
+            Target::Goroutine { g, start, end } => (g, start, end),
+            Target::Task(i) => {
+                let task = t.tasks.get(i as usize)?;
+                let end = task.interval.end?;
+                (task.end_g, task.interval.start.unwrap_or(t.start), end)
+            }
+            Target::Region { g, index } => {
+                let r = t.goroutine(g)?.regions.get(index as usize)?;
+                let (s, e) = r.interval.clamped(t.start, t.end);
+                (g, s, e)
+            }
+        };
+        let (start, end) = (start.max(t.start), end.min(t.end));
+        (start <= end && t.goroutine(g).is_some()).then_some((g, start, end))
+    }
+
+    pub(crate) fn path_with(&self, target: Target, holders: bool) -> Option<CriticalPath> {
+        let (g, start, end) = self.resolve(target)?;
+        let gi = self.ctx.index(g)?;
+        let segments = self.walk(gi, start, end, holders);
+        Some(CriticalPath::from_backward(target, start, end, segments))
+    }
+
+    /// The backward walk; returns the segments latest first.
+    fn walk(&self, gi: u32, start: Time, end: Time, holders: bool) -> Vec<Segment> {
+        let ctx = &self.ctx;
+        let mut spans = SpanReader::new(ctx.t);
+        let mut out = Vec::new();
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut cur = Frame {
+            gi,
+            bound: start,
+            hint: None,
+        };
+        let mut t = end;
+        let mut link = Link::End;
+        let mut end_stack = None;
+        loop {
+            if t <= cur.bound {
+                let Some(f) = frames.pop() else { break };
+                cur = f;
+                link = Link::Blocked;
+                end_stack = None;
+                continue;
+            }
+            let Some(i) = spans.locate(cur.gi, t, cur.hint) else {
+                // Before the goroutine's first span: its creation, or unknown.
+                if let Some(ci) = ctx.creator(&mut spans, cur.gi, t) {
+                    end_stack = Some(ctx.goroutine(cur.gi).creation_stack);
+                    cur = Frame {
+                        gi: ci,
+                        bound: cur.bound,
+                        hint: None,
+                    };
+                    link = Link::Created;
+                    continue;
+                }
+                let piece = Piece {
+                    gi: cur.gi,
+                    span: None,
+                    start: cur.bound,
+                    end: t,
+                    end_stack,
+                    next: link,
+                };
+                ctx.emit(&mut spans, &piece, holders, &mut out);
+                t = cur.bound;
+                link = Link::Continue;
+                end_stack = None;
+                continue;
+            };
+            cur.hint = Some(i);
+            let span = spans.get(cur.gi, i);
+            let span_end = spans.end(cur.gi, i);
+            let a = span.time.max(cur.bound);
+            if span.state == goroscope_trace::GoState::Waiting
+                && t == span_end
+                && let Wake::Goroutine { gi: wi, stack, .. } = ctx.wake(&mut spans, cur.gi, i)
+            {
+                frames.push(cur);
+                cur = Frame {
+                    gi: wi,
+                    bound: a,
+                    hint: None,
+                };
+                link = Link::Released;
+                end_stack = Some(stack);
+                continue;
+            }
+            let piece = Piece {
+                gi: cur.gi,
+                span: Some(i),
+                start: a,
+                end: t,
+                end_stack,
+                next: link,
+            };
+            ctx.emit(&mut spans, &piece, holders, &mut out);
+            t = a;
+            link = Link::Continue;
+            end_stack = None;
+        }
+        out
+    }
+}

@@ -1,0 +1,160 @@
+//! Every task (or region) of one type: where the slowest 1% spend their critical path,
+//! beside the median.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use goroscope_trace::timeline::{StrId, Timelines};
+
+use super::{CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, by_site};
+use crate::summary::{Distribution, Duration};
+
+/// One target's path in brief.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathSummary {
+    /// The task or region.
+    pub target: Target,
+    /// Its duration.
+    pub duration: Duration,
+    /// Its critical path per category.
+    pub totals: CategoryTotals,
+}
+
+/// The slowest paths of a [`Breakdown`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slowest {
+    /// The slowest 1% (at least one), slowest first, with scheduling-latency holders.
+    pub paths: Vec<CriticalPath>,
+    /// Their mean time per category.
+    pub mean: CategoryTotals,
+    /// Their time per function, summed, most first.
+    pub sites: Vec<SiteTime>,
+    /// Their profile, merged.
+    pub profile: Profile,
+}
+
+/// The critical paths of every task (or region) of one type: why the slow ones are slow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    /// The type name.
+    pub kind: StrId,
+    /// Every target with a path, slowest first (ties in target order).
+    pub paths: Vec<PathSummary>,
+    /// Targets of the type without a path (tasks that did not end in the trace).
+    pub skipped: usize,
+    /// Their durations.
+    pub duration: Distribution,
+    /// The mean time per category over all of them.
+    pub mean: CategoryTotals,
+    /// The median one (the lower median by duration), with holders.
+    pub median: CriticalPath,
+    /// Its time per function, most first.
+    pub median_sites: Vec<SiteTime>,
+    /// The slowest 1%.
+    pub slowest: Slowest,
+}
+
+/// The task types of `t` with how many tasks each has, most first (ties by name).
+pub fn task_kinds(t: &Timelines) -> Vec<(StrId, usize)> {
+    let mut by: HashMap<StrId, usize> = HashMap::new();
+    for task in &t.tasks {
+        *by.entry(task.kind).or_default() += 1;
+    }
+    let mut out: Vec<(StrId, usize)> = by.into_iter().collect();
+    out.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| t.strings.get(a.0).cmp(t.strings.get(b.0)))
+    });
+    out
+}
+
+impl PathFinder<'_> {
+    /// The breakdown of every task of type `kind`, or `None` if none has a path.
+    pub fn task_kind(&self, kind: StrId) -> Option<Breakdown> {
+        let targets: Vec<Target> = (0..self.ctx.t.tasks.len() as u32)
+            .filter(|&i| self.ctx.t.tasks[i as usize].kind == kind)
+            .map(Target::Task)
+            .collect();
+        self.breakdown(kind, &targets)
+    }
+
+    /// The breakdown of every region of type `kind` (on every goroutine), or `None` if
+    /// there is none.
+    pub fn region_kind(&self, kind: StrId) -> Option<Breakdown> {
+        let targets: Vec<Target> = self
+            .ctx
+            .t
+            .goroutines
+            .iter()
+            .flat_map(|g| {
+                g.regions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.kind == kind)
+                    .map(|(i, _)| Target::Region {
+                        g: g.id,
+                        index: i as u32,
+                    })
+            })
+            .collect();
+        self.breakdown(kind, &targets)
+    }
+
+    /// The breakdown of `targets` (named `kind`), or `None` if none has a path. Paths are
+    /// found in parallel; only the median and the slowest keep their segments.
+    pub fn breakdown(&self, kind: StrId, targets: &[Target]) -> Option<Breakdown> {
+        let found: Vec<Option<PathSummary>> = targets
+            .par_iter()
+            .map(|&target| {
+                let p = self.path_with(target, false)?;
+                Some(PathSummary {
+                    target,
+                    duration: p.duration(),
+                    totals: p.totals,
+                })
+            })
+            .collect();
+        let skipped = found.iter().filter(|p| p.is_none()).count();
+        let mut paths: Vec<PathSummary> = found.into_iter().flatten().collect();
+        if paths.is_empty() {
+            return None;
+        }
+        // Slowest first; the sort is stable, so ties stay in target order.
+        paths.sort_by_key(|p| std::cmp::Reverse(p.duration));
+        let n = paths.len();
+        let mut durations: Vec<Duration> = paths.iter().map(|p| p.duration).collect();
+        let duration = Distribution::of(&mut durations);
+        let mut sum = CategoryTotals::default();
+        for p in &paths {
+            sum.add_all(&p.totals);
+        }
+        // The median as `Distribution` ranks it, counted from the fastest.
+        let rank = (n * 50).div_ceil(100).max(1) - 1;
+        let median = self.path(paths[n - 1 - rank].target)?;
+        let slow: Vec<CriticalPath> = paths[..n.div_ceil(100).max(1)]
+            .par_iter()
+            .filter_map(|p| self.path(p.target))
+            .collect();
+        let mut slow_sum = CategoryTotals::default();
+        for p in &slow {
+            slow_sum.add_all(&p.totals);
+        }
+        let t = self.ctx.t;
+        Some(Breakdown {
+            kind,
+            skipped,
+            duration,
+            mean: sum.div(n as u64),
+            median_sites: median.by_site(t),
+            median,
+            slowest: Slowest {
+                mean: slow_sum.div(slow.len() as u64),
+                sites: by_site(t, &slow),
+                profile: Profile::of(&slow),
+                paths: slow,
+            },
+            paths,
+        })
+    }
+}
