@@ -97,7 +97,7 @@ fn decode(c: &mut Criterion) {
         b.iter(|| v2::index(black_box(&data)).map(|i| i.generations.len()));
     });
     g.bench_function("index+tables", |b| {
-        b.iter(|| decode_tables(black_box(&data)))
+        b.iter(|| decode_tables(black_box(&data)));
     });
     g.bench_function("index+tables+events", |b| {
         b.iter(|| decode_all(black_box(&data)));
