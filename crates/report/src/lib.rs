@@ -8,3 +8,9 @@
 //!
 //! It never opens files or parses bytes: callers hand it loaded traces and analysis
 //! results, and a `Write` for the output.
+//!
+//! - [`pprof`]: a [`Profile`](goroscope_analysis::pprof::Profile) as a gzipped
+//!   `profile.proto`, the format `go tool pprof` reads, laid out as `go tool trace -pprof`
+//!   lays out its profiles.
+
+pub mod pprof;
