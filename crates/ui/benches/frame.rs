@@ -101,6 +101,7 @@ fn bench(c: &mut Criterion) {
         ctx.tessellate(out.shapes, out.pixels_per_point);
     }
 
+    breakdown(&ctx, &mut viewer);
     let views: [(&str, f64); 3] = [
         ("whole trace", 1.0),
         ("zoom 100x", 100.0),
@@ -130,6 +131,36 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Where the whole-trace frame's time goes: the frame with one section collapsed at a time.
+fn breakdown(ctx: &Context, viewer: &mut TraceViewer) {
+    use goroscope_ui::timeline::{Header, Section};
+    let time = |ctx: &Context, viewer: &mut TraceViewer| {
+        let t = Instant::now();
+        for _ in 0..10 {
+            ctx.run_ui(input(), |ui| viewer.ui(ui));
+        }
+        t.elapsed() / 10
+    };
+    viewer.timeline.view.reset();
+    let all = time(ctx, viewer);
+    println!("breakdown (whole trace, layout+paint): everything {all:.2?}");
+    for s in [
+        Section::Runtime,
+        Section::Procs,
+        Section::Threads,
+        Section::Goroutines,
+    ] {
+        viewer.timeline.toggle(Header::Section(s));
+        let t = time(ctx, viewer);
+        viewer.timeline.toggle(Header::Section(s));
+        println!(
+            "  without {:<10} {t:.2?} (the section costs about {:.2?})",
+            s.title(),
+            all.saturating_sub(t)
+        );
+    }
 }
 
 criterion_group!(benches, bench);

@@ -5,8 +5,8 @@
 //! bucket, which fraction of it each of up to four span categories covered, how many spans
 //! started in it, and the "key" (a goroutine group, a block reason, a P) that covered most of
 //! the bucket in one chosen category. Level `l + 1` merges four buckets of level `l`. The
-//! level-0 width is chosen so a lane of `n` spans has about `n / 8` level-0 buckets: about
-//! two bytes per span for all levels together.
+//! level-0 width is chosen so a lane of `n` spans has about `n / 16` level-0 buckets: about
+//! one byte per span for all levels together.
 //!
 //! Drawing picks the coarsest level whose buckets are narrower than a pixel and aggregates
 //! them per pixel column ([`Mip::columns`]); zoomed in further, the lane's spans are few
@@ -16,7 +16,7 @@
 pub const MIP_MIN_SPANS: usize = 2048;
 
 /// Level-0 buckets per span (inverse): `n / SPANS_PER_BUCKET` buckets for `n` spans.
-const SPANS_PER_BUCKET: u64 = 8;
+const SPANS_PER_BUCKET: u64 = 16;
 
 /// One bucket of a summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -264,6 +264,108 @@ fn merge(children: &[Bucket], key_cat: u8) -> Bucket {
     out
 }
 
+/// Metric series with more points than this get a [`SeriesMip`].
+pub const SERIES_MIP_MIN: usize = 16 * 1024;
+
+/// Level-0 buckets of a [`SeriesMip`] (at most).
+const SERIES_BUCKETS: u64 = 1 << 17;
+
+/// A multi-resolution summary of a metric series: per bucket, the heaviest value that held
+/// during it (so peaks survive zooming out).
+#[derive(Debug, Clone)]
+pub struct SeriesMip<R> {
+    origin: i64,
+    shift: u32,
+    levels: Vec<Vec<Option<R>>>,
+}
+
+impl<R: goroscope_trace::timeline::Record> SeriesMip<R> {
+    /// Summarises `lane` (values hold until the next point, the last until `end`), if it is
+    /// long enough to need it.
+    pub fn build(
+        lane: &goroscope_trace::timeline::Lane<R>,
+        end: i64,
+        weight: impl Fn(&R) -> u64,
+    ) -> Option<Self> {
+        if lane.len() <= SERIES_MIP_MIN {
+            return None;
+        }
+        let origin = lane.get(0)?.time();
+        let duration = (end - origin).max(1) as u64;
+        let per = duration.div_ceil(SERIES_BUCKETS).max(1);
+        let shift = 64 - (per - 1).leading_zeros();
+        let n = ((duration >> shift) + 1) as usize;
+        let mut level0: Vec<Option<R>> = vec![None; n];
+        let bucket = |t: i64| (((t - origin).max(0) as u64) >> shift) as usize;
+        let mut it = lane.iter().peekable();
+        while let Some(r) = it.next() {
+            let e = it.peek().map_or(end, |x| x.time()).max(r.time() + 1);
+            let (b0, b1) = (bucket(r.time()), bucket(e - 1).min(n - 1));
+            for slot in level0.iter_mut().take(b1 + 1).skip(b0) {
+                if slot.is_none_or(|o| weight(&r) > weight(&o)) {
+                    *slot = Some(r);
+                }
+            }
+        }
+        let mut levels = vec![level0];
+        while let Some(last) = levels.last()
+            && last.len() > 1
+        {
+            let next = last
+                .chunks(4)
+                .map(|c| c.iter().flatten().copied().max_by_key(|r| weight(r)))
+                .collect();
+            levels.push(next);
+        }
+        Some(Self {
+            origin,
+            shift,
+            levels,
+        })
+    }
+
+    /// The width of a level-0 bucket in ns.
+    pub fn finest_ns(&self) -> f64 {
+        (1u64 << self.shift) as f64
+    }
+
+    /// Heap bytes used.
+    pub fn heap_bytes(&self) -> usize {
+        self.levels
+            .iter()
+            .map(|l| l.capacity() * size_of::<Option<R>>())
+            .sum()
+    }
+
+    /// Fills `out` (one slot per pixel column from absolute time `t0`, `npp` ns each) with
+    /// the heaviest value of each column.
+    pub fn columns(&self, t0: f64, npp: f64, weight: impl Fn(&R) -> u64, out: &mut [Option<R>]) {
+        let mut level = 0;
+        while level + 1 < self.levels.len()
+            && ((1u64 << (self.shift + 2 * (level as u32 + 1)).min(62)) as f64) <= npp
+        {
+            level += 1;
+        }
+        let Some(buckets) = self.levels.get(level) else {
+            return;
+        };
+        let w = (1u64 << (self.shift + 2 * level as u32).min(62)) as f64;
+        let origin = self.origin as f64;
+        for (x, slot) in out.iter_mut().enumerate() {
+            let a = t0 + x as f64 * npp;
+            let ba = ((a - origin) / w).floor().max(0.0) as usize;
+            let bb = (((a + npp - origin) / w).ceil().max(0.0) as usize).max(ba + 1);
+            *slot = buckets
+                .iter()
+                .take(bb)
+                .skip(ba)
+                .flatten()
+                .copied()
+                .max_by_key(|r| weight(r));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,7 +379,7 @@ mod tests {
             b.add(i * 100, i * 100 + 100, Some(cat), 7);
         }
         let mip = b.finish();
-        assert_eq!(mip.finest_ns(), 1024.0);
+        assert_eq!(mip.finest_ns(), 2048.0);
         let mut cols = Vec::new();
         mip.columns(0.0, 10_000.0, 10, &mut cols);
         assert_eq!(cols.len(), 10);
@@ -285,7 +387,7 @@ mod tests {
             assert!((c.frac[0] - 0.5).abs() < 0.05, "{c:?}");
             assert!((c.frac[2] - 0.5).abs() < 0.05, "{c:?}");
             assert_eq!(c.key, 7);
-            assert!((80..=125).contains(&c.count), "{c:?}");
+            assert!((40..=170).contains(&c.count), "{c:?}");
         }
         let total: u32 = cols.iter().map(|c| c.count).sum();
         assert_eq!(total, 1000);
@@ -307,5 +409,35 @@ mod tests {
         assert_eq!(cols[2].dominant(), Some(0));
         assert_eq!(cols[3].key, 42);
         assert!((cols[3].busy() - 1.0).abs() < 0.01);
+    }
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::*;
+    use goroscope_trace::timeline::{Lane, Point};
+
+    #[test]
+    fn series_summaries_keep_peaks() {
+        let mut lane = Lane::default();
+        for i in 0..100_000i64 {
+            let v = if i == 54_321 { 1000 } else { (i % 7) as u64 };
+            lane.push(Point {
+                time: i * 10,
+                value: v,
+            });
+        }
+        let mip = SeriesMip::build(&lane, 1_000_000, |p: &Point| p.value).expect("dense");
+        let mut out = vec![None; 100];
+        mip.columns(0.0, 10_000.0, |p: &Point| p.value, &mut out);
+        assert_eq!(out[54].map(|p| p.value), Some(1000));
+        assert_eq!(out[10].map(|p| p.value), Some(6));
+        assert!(out.iter().all(Option::is_some));
+        let few = {
+            let mut l = Lane::default();
+            l.push(Point { time: 0, value: 1 });
+            l
+        };
+        assert!(SeriesMip::build(&few, 10, |p: &Point| p.value).is_none());
     }
 }

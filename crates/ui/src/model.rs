@@ -4,10 +4,10 @@
 use goroscope_trace::Trace;
 use goroscope_trace::event::{GoId, GoState};
 use goroscope_trace::timeline::{
-    GoSpan, Lane, ProcActivity, ProcSpan, StrId, ThreadSpan, Timelines,
+    Counts, GoSpan, Lane, Point, ProcActivity, ProcSpan, StrId, ThreadSpan, Timelines,
 };
 
-use crate::lod::{MIP_MIN_SPANS, Mip, MipBuilder};
+use crate::lod::{MIP_MIN_SPANS, Mip, MipBuilder, SeriesMip};
 
 /// Goroutines started by the same function.
 #[derive(Debug, Clone)]
@@ -68,6 +68,12 @@ pub struct TraceModel {
     pub(crate) proc_mips: Vec<Option<Mip>>,
     /// Summaries of dense thread lanes.
     pub(crate) thread_mips: Vec<Option<Mip>>,
+    /// Summary of the goroutine counts series.
+    pub(crate) counts_mip: Option<SeriesMip<Counts>>,
+    /// Summary of the live heap series.
+    pub(crate) heap_mip: Option<SeriesMip<Point>>,
+    /// Summary of the heap goal series.
+    pub(crate) goal_mip: Option<SeriesMip<Point>>,
 }
 
 impl std::fmt::Debug for TraceModel {
@@ -120,8 +126,7 @@ impl TraceModel {
             group_of[i] = gi;
             groups[gi as usize].goroutines.push(i as u32);
         }
-        let mut go_mips = Vec::with_capacity(n);
-        for (i, g) in tl.goroutines.iter().enumerate() {
+        let per_goroutine = par_map(&tl.goroutines, |g| {
             let dense = g.spans.len() > MIP_MIN_SPANS;
             let mut mip = dense.then(|| {
                 let first = g.spans.get(0).map_or(tl.start, |s| s.time);
@@ -136,8 +141,12 @@ impl TraceModel {
                     m.add(s.time, e, go_category(&s), s.reason.0);
                 }
             }
+            (mip.map(MipBuilder::finish), running)
+        });
+        let mut go_mips = Vec::with_capacity(n);
+        for (i, (mip, running)) in per_goroutine.into_iter().enumerate() {
             groups[group_of[i] as usize].running_ns += running;
-            go_mips.push(mip.map(MipBuilder::finish));
+            go_mips.push(mip);
         }
         // Busiest groups first; ties by name, for a stable order.
         let mut order: Vec<usize> = (0..groups.len()).collect();
@@ -156,45 +165,41 @@ impl TraceModel {
         }
         let mut slots: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
         let groups = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let proc_mips = tl
-            .procs
-            .iter()
-            .map(|p| {
-                (p.spans.len() > MIP_MIN_SPANS).then(|| {
-                    let first = p.spans.get(0).map_or(tl.start, |s| s.time);
-                    let mut m = MipBuilder::new(first, tl.end, p.spans.len(), proc_cat::USER);
-                    let mut last: (GoId, Option<(u8, u32)>) = (i64::MIN, None);
-                    for (s, e) in ends(&p.spans, tl.end) {
-                        let (cat, key) = if s.g == last.0 && s.activity == ProcActivity::Running {
-                            last.1.unzip()
-                        } else {
-                            let ck = proc_category(tl, &group_of, &s);
-                            if s.activity == ProcActivity::Running {
-                                last = (s.g, ck);
-                            }
-                            ck.unzip()
-                        };
-                        m.add(s.time, e, cat, key.unwrap_or(0));
-                    }
-                    m.finish()
-                })
+        let proc_mips = par_map(&tl.procs, |p| {
+            (p.spans.len() > MIP_MIN_SPANS).then(|| {
+                let first = p.spans.get(0).map_or(tl.start, |s| s.time);
+                let mut m = MipBuilder::new(first, tl.end, p.spans.len(), proc_cat::USER);
+                let mut last: (GoId, Option<(u8, u32)>) = (i64::MIN, None);
+                for (s, e) in ends(&p.spans, tl.end) {
+                    let (cat, key) = if s.g == last.0 && s.activity == ProcActivity::Running {
+                        last.1.unzip()
+                    } else {
+                        let ck = proc_category(tl, &group_of, &s);
+                        if s.activity == ProcActivity::Running {
+                            last = (s.g, ck);
+                        }
+                        ck.unzip()
+                    };
+                    m.add(s.time, e, cat, key.unwrap_or(0));
+                }
+                m.finish()
             })
-            .collect();
-        let thread_mips = tl
-            .threads
-            .iter()
-            .map(|t| {
-                (t.spans.len() > MIP_MIN_SPANS).then(|| {
-                    let first = t.spans.get(0).map_or(tl.start, |s| s.time);
-                    let mut m = MipBuilder::new(first, tl.end, t.spans.len(), thread_cat::HOLDS_P);
-                    for (s, e) in ends(&t.spans, tl.end) {
-                        let (cat, key) = thread_category(&s).unzip();
-                        m.add(s.time, e, cat, key.unwrap_or(0));
-                    }
-                    m.finish()
-                })
+        });
+        let thread_mips = par_map(&tl.threads, |t| {
+            (t.spans.len() > MIP_MIN_SPANS).then(|| {
+                let first = t.spans.get(0).map_or(tl.start, |s| s.time);
+                let mut m = MipBuilder::new(first, tl.end, t.spans.len(), thread_cat::HOLDS_P);
+                for (s, e) in ends(&t.spans, tl.end) {
+                    let (cat, key) = thread_category(&s).unzip();
+                    m.add(s.time, e, cat, key.unwrap_or(0));
+                }
+                m.finish()
             })
-            .collect();
+        });
+        let weight = |c: &Counts| u64::from(c.running + c.runnable + c.syscall + c.waiting);
+        let counts_mip = SeriesMip::build(&tl.metrics.counts, tl.end, weight);
+        let heap_mip = SeriesMip::build(&tl.metrics.heap_alloc, tl.end, |p: &Point| p.value);
+        let goal_mip = SeriesMip::build(&tl.metrics.heap_goal, tl.end, |p: &Point| p.value);
         Self {
             trace,
             groups,
@@ -202,6 +207,9 @@ impl TraceModel {
             go_mips,
             proc_mips,
             thread_mips,
+            counts_mip,
+            heap_mip,
+            goal_mip,
         }
     }
 
@@ -242,7 +250,10 @@ impl TraceModel {
             .chain(&self.thread_mips)
             .flatten()
             .map(Mip::heap_bytes)
-            .sum()
+            .sum::<usize>()
+            + self.counts_mip.as_ref().map_or(0, SeriesMip::heap_bytes)
+            + self.heap_mip.as_ref().map_or(0, SeriesMip::heap_bytes)
+            + self.goal_mip.as_ref().map_or(0, SeriesMip::heap_bytes)
     }
 
     /// The end of span `i` of `lane` (the next span's start, or the trace end).
@@ -289,4 +300,48 @@ fn thread_category(s: &ThreadSpan) -> Option<(u8, u32)> {
     } else {
         None
     }
+}
+
+/// Maps `items` with `f` on all cores (workers take the next item as they finish, so a few
+/// huge lanes do not leave cores idle); the results are in `items`' order.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len())
+        .min(16);
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return out;
+            };
+            out.push((i, f(item)));
+        }
+    };
+    let mut all: Vec<(usize, U)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..workers)
+            .filter_map(|w| {
+                std::thread::Builder::new()
+                    .name(format!("goroscope-lod-{w}"))
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
+        let mut all = work();
+        for h in handles {
+            match h.join() {
+                Ok(part) => all.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, u)| u).collect()
 }

@@ -4,10 +4,11 @@
 //! takes the largest value of the points in it (spikes stay visible); when it holds many,
 //! each column looks up the value at its start (a bounded lookup per column).
 
-use egui::{Color32, CornerRadius, Painter, Rect, Shape, Stroke, pos2};
+use egui::{Mesh, Painter, Rect, Shape, Stroke, pos2};
 use goroscope_trace::timeline::{Counts, Lane, Point, Record};
 
 use crate::describe::format_bytes;
+use crate::lod::SeriesMip;
 use crate::model::TraceModel;
 use crate::palette::{Palette, WaitKind};
 use crate::time_view::TimeView;
@@ -17,6 +18,7 @@ use crate::timeline::Plot;
 /// `npp` ns each; `weight` ranks records within a column (the heaviest wins).
 pub fn sample<R: Record>(
     lane: &Lane<R>,
+    mip: Option<&SeriesMip<R>>,
     t0: f64,
     npp: f64,
     width: usize,
@@ -29,7 +31,19 @@ pub fn sample<R: Record>(
     let t1 = t0 + npp * width as f64;
     let first = lane.index_at(t0 as i64).unwrap_or(0);
     let last = lane.index_at(t1 as i64).unwrap_or(0);
-    if last.saturating_sub(first) <= 8 * width {
+    let few = last.saturating_sub(first) <= 8 * width;
+    if !few && let Some(mip) = mip.filter(|m| npp >= m.finest_ns()) {
+        // Many points: the summary's peaks, one lookup per column.
+        mip.columns(t0, npp, &weight, &mut out);
+        // Columns before the first point stay empty.
+        if let Some(r0) = lane.get(0) {
+            for (x, slot) in out.iter_mut().enumerate() {
+                if t0 + (x as f64 + 1.0) * npp <= r0.time() as f64 {
+                    *slot = None;
+                }
+            }
+        }
+    } else if few {
         // Few points: every point counts, the heaviest per column.
         let mut it = lane.iter_from(first).peekable();
         while let Some(r) = it.next() {
@@ -73,9 +87,14 @@ pub fn paint_plot(
     let h = rect.bottom() - top;
     match which {
         Plot::Goroutines => {
-            let cols = sample(&tl.metrics.counts, t0, npp, width, |c: &Counts| {
-                u64::from(c.running + c.runnable + c.syscall)
-            });
+            let cols = sample(
+                &tl.metrics.counts,
+                model.counts_mip.as_ref(),
+                t0,
+                npp,
+                width,
+                |c: &Counts| u64::from(c.running + c.runnable + c.syscall + c.waiting),
+            );
             let max = cols
                 .iter()
                 .flatten()
@@ -91,6 +110,7 @@ pub fn paint_plot(
                 pal.syscall(),
                 pal.waiting(WaitKind::Other).gamma_multiply(0.6),
             ];
+            let mut mesh = Mesh::default();
             let mut x = 0;
             while x < width {
                 let Some(c) = cols[x] else {
@@ -115,15 +135,30 @@ pub fn paint_plot(
                         pos2(rect.left() + x as f32, base - hh),
                         pos2(rect.left() + y as f32, base),
                     );
-                    painter.rect_filled(r, CornerRadius::ZERO, color);
+                    mesh.add_colored_rect(r, color);
                     base -= hh;
                 }
                 x = y;
             }
+            painter.add(Shape::mesh(mesh));
         }
         Plot::Heap => {
-            let heap = sample(&tl.metrics.heap_alloc, t0, npp, width, |p: &Point| p.value);
-            let goal = sample(&tl.metrics.heap_goal, t0, npp, width, |p: &Point| p.value);
+            let heap = sample(
+                &tl.metrics.heap_alloc,
+                model.heap_mip.as_ref(),
+                t0,
+                npp,
+                width,
+                |p: &Point| p.value,
+            );
+            let goal = sample(
+                &tl.metrics.heap_goal,
+                model.goal_mip.as_ref(),
+                t0,
+                npp,
+                width,
+                |p: &Point| p.value,
+            );
             let max = heap
                 .iter()
                 .chain(&goal)
@@ -135,6 +170,7 @@ pub fn paint_plot(
             note(format_bytes(max as f64));
             let scale = h / max as f32;
             let fill = pal.heap();
+            let mut mesh = Mesh::default();
             let mut x = 0;
             while x < width {
                 let Some(p) = heap[x] else {
@@ -146,20 +182,22 @@ pub fn paint_plot(
                     y += 1;
                 }
                 let hh = p.value as f32 * scale;
-                painter.rect_filled(
+                mesh.add_colored_rect(
                     Rect::from_min_max(
                         pos2(rect.left() + x as f32, rect.bottom() - hh),
                         pos2(rect.left() + y as f32, rect.bottom()),
                     ),
-                    CornerRadius::ZERO,
                     fill,
                 );
                 x = y;
             }
+            painter.add(Shape::mesh(mesh));
             step_line(painter, rect, &goal, scale, Stroke::new(1.5, pal.stw()));
         }
         Plot::Gomaxprocs => {
-            let v = sample(&tl.metrics.gomaxprocs, t0, npp, width, |p: &Point| p.value);
+            let v = sample(&tl.metrics.gomaxprocs, None, t0, npp, width, |p: &Point| {
+                p.value
+            });
             let max = v
                 .iter()
                 .flatten()
@@ -205,7 +243,6 @@ fn step_line(painter: &Painter, rect: Rect, cols: &[Option<Point>], scale: f32, 
     if pts.len() > 1 {
         painter.add(Shape::line(pts, stroke));
     }
-    let _ = Color32::TRANSPARENT;
 }
 
 #[cfg(test)]
@@ -219,7 +256,7 @@ mod tests {
             lane.push(Point { time: t, value: v });
         }
         // 10 columns of 20 ns: the spike at 10..12 lands in column 0.
-        let cols = sample(&lane, 0.0, 20.0, 10, |p: &Point| p.value);
+        let cols = sample(&lane, None, 0.0, 20.0, 10, |p: &Point| p.value);
         assert_eq!(cols[0].map(|p| p.value), Some(50));
         assert_eq!(cols[1].map(|p| p.value), Some(2));
         assert_eq!(cols[5].map(|p| p.value), Some(3));

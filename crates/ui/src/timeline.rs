@@ -12,8 +12,8 @@
 use std::collections::HashSet;
 
 use egui::{
-    Align2, Color32, CornerRadius, FontId, Id, Key, Painter, Rect, Response, Role, Sense, Stroke,
-    StrokeKind, Ui, Vec2, WidgetInfo, pos2, vec2,
+    Align2, Color32, CornerRadius, FontId, Id, Key, Mesh, Painter, Pos2, Rect, Response, Role,
+    Sense, Stroke, StrokeKind, Ui, Vec2, WidgetInfo, pos2, vec2,
 };
 use goroscope_trace::event::GoState;
 use goroscope_trace::timeline::{GoSpan, Lane, ProcActivity, ProcSpan, Record, ThreadSpan};
@@ -481,9 +481,39 @@ struct Frame<'a> {
     double_clicked: Option<Item>,
     scope: Id,
     cols: Vec<Column>,
+    /// The current row's span rectangles, painted as one mesh (cheap to tessellate).
+    mesh: Mesh,
+    /// The current row's span labels, painted over the mesh.
+    texts: Vec<(Pos2, String, Color32)>,
 }
 
 impl Frame<'_> {
+    /// Fills a span's rectangle; wide spans keep a hairline gap to the next one.
+    fn fill(&mut self, r: Rect, color: Color32) {
+        let r = if r.width() > 4.0 {
+            Rect::from_min_max(r.min, pos2(r.max.x - 1.0, r.max.y))
+        } else {
+            r
+        };
+        self.mesh.add_colored_rect(r, color);
+    }
+
+    fn text(&mut self, pos: Pos2, text: String, color: Color32) {
+        self.texts.push((pos, text, color));
+    }
+
+    /// Paints the row's mesh, then its labels.
+    fn flush_row(&mut self) {
+        if !self.mesh.is_empty() {
+            self.painter
+                .add(egui::Shape::mesh(std::mem::take(&mut self.mesh)));
+        }
+        for (pos, text, color) in self.texts.drain(..) {
+            self.painter
+                .text(pos, Align2::LEFT_CENTER, text, self.font.clone(), color);
+        }
+    }
+
     fn x(&self, t: i64) -> f32 {
         let rel = (t - self.t_start) as f64;
         self.view
@@ -549,7 +579,7 @@ impl Pending {
 }
 
 /// Paints a block of merged spans: dominant colour, height by how busy it was.
-fn paint_merged(painter: &Painter, rect: Rect, x0: f32, x1: f32, busy: f32, color: Color32) {
+fn paint_merged(mesh: &mut Mesh, rect: Rect, x0: f32, x1: f32, busy: f32, color: Color32) {
     if busy <= 0.0 {
         return;
     }
@@ -558,7 +588,7 @@ fn paint_merged(painter: &Painter, rect: Rect, x0: f32, x1: f32, busy: f32, colo
         pos2(x0, rect.bottom() - h),
         pos2(x1.max(x0 + 1.0), rect.bottom()),
     );
-    painter.rect_filled(r, CornerRadius::ZERO, color);
+    mesh.add_colored_rect(r, color);
 }
 
 /// Draws a lane of spans. `look` says how a span looks, `label` gives a wide span's text and
@@ -613,18 +643,16 @@ fn paint_span_lane<R: Record>(
         flush(f, rect, &mut pending);
         let Some(lk) = lk else { continue };
         let sr = Rect::from_min_max(pos2(xa, rect.top() + 1.0), pos2(xb, rect.bottom() - 1.0));
-        f.painter.rect_filled(sr, CornerRadius::same(2), lk.color);
+        f.fill(sr, lk.color);
         if xb - xa >= WIDGET_PX {
             let (text, name) = label(&r, e);
             let vis = sr.intersect(rect);
             if xb - xa >= LABEL_PX
                 && let Some(t) = describe::fit_text(&text, vis.width())
             {
-                f.painter.text(
+                f.text(
                     pos2(vis.left() + 3.0, sr.center().y),
-                    Align2::LEFT_CENTER,
                     t,
-                    f.font.clone(),
                     Palette::text_on(lk.color),
                 );
             }
@@ -634,12 +662,12 @@ fn paint_span_lane<R: Record>(
     flush(f, rect, &mut pending);
 }
 
-fn flush(f: &Frame<'_>, rect: Rect, p: &mut Pending) {
+fn flush(f: &mut Frame<'_>, rect: Rect, p: &mut Pending) {
     if p.count > 0 {
         let total = (p.to - p.from).max(1);
         let busy = p.busy as f32 / total as f32;
         if let Some(c) = p.colors.iter().filter(|c| c.1 > 0).max_by_key(|c| c.1) {
-            paint_merged(&f.painter, rect, p.x0, p.x1, busy, c.0);
+            paint_merged(&mut f.mesh, rect, p.x0, p.x1, busy, c.0);
         }
     }
     *p = Pending::default();
@@ -712,22 +740,15 @@ fn paint_from_mip<R: Record>(
                         pos2(f.x(r.time()).max(f.x0), rect.top() + 1.0),
                         pos2(f.x(e).min(f.x1), rect.bottom() - 1.0),
                     );
-                    f.painter.rect_filled(
+                    f.fill(
                         Rect::from_min_max(pos2(xa, sr.top()), pos2(xb, sr.bottom())),
-                        CornerRadius::same(2),
                         lk.color,
                     );
                     let (text, name) = label(&r, e);
                     if xb - xa >= LABEL_PX
                         && let Some(t) = describe::fit_text(&text, xb - xa)
                     {
-                        f.painter.text(
-                            pos2(xa + 3.0, sr.center().y),
-                            Align2::LEFT_CENTER,
-                            t,
-                            f.font.clone(),
-                            Palette::text_on(lk.color),
-                        );
+                        f.text(pos2(xa + 3.0, sr.center().y), t, Palette::text_on(lk.color));
                     }
                     span_widget(
                         ui,
@@ -740,7 +761,7 @@ fn paint_from_mip<R: Record>(
                     continue;
                 }
             }
-            paint_merged(&f.painter, rect, xa, xb, busy_q / 8.0, color);
+            paint_merged(&mut f.mesh, rect, xa, xb, busy_q / 8.0, color);
         }
         x = y;
     }
@@ -840,6 +861,8 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
         double_clicked: None,
         scope,
         cols: Vec::new(),
+        mesh: Mesh::default(),
+        texts: Vec::new(),
     };
     let gutter = ui.painter_at(gutter_rect);
     let rows = visible_rows(model, &blocks_now, state.scroll_y, f64::from(body.height()));
@@ -950,6 +973,7 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
                     lane,
                     &mut gutter_note(&gutter, name_rect, weak),
                 );
+                f.flush_row();
             }
         }
     }
@@ -1025,7 +1049,7 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
 }
 
 /// A disclosure triangle: pointing right when collapsed, down when expanded.
-fn disclosure(painter: &Painter, c: egui::Pos2, collapsed: bool, color: Color32) {
+fn disclosure(painter: &Painter, c: Pos2, collapsed: bool, color: Color32) {
     let pts = if collapsed {
         vec![
             c + vec2(-3.0, -4.5),
@@ -1279,7 +1303,7 @@ fn paint_intervals(
         } else {
             flush(f, rect, &mut pending);
             let r = Rect::from_min_max(pos2(xa, rect.top() + 1.0), pos2(xb, rect.bottom() - 1.0));
-            f.painter.rect_filled(r, CornerRadius::same(2), color);
+            f.fill(r, color);
             let (text, name) = match which {
                 LaneRef::Gc => (
                     "GC".to_owned(),
@@ -1308,11 +1332,9 @@ fn paint_intervals(
             if xb - xa >= LABEL_PX
                 && let Some(t) = describe::fit_text(&text, vis.width())
             {
-                f.painter.text(
+                f.text(
                     pos2(vis.left() + 3.0, r.center().y),
-                    Align2::LEFT_CENTER,
                     t,
-                    f.font.clone(),
                     Palette::text_on(color),
                 );
             }
