@@ -208,7 +208,10 @@ fn oracle() -> Option<&'static (PathBuf, PathBuf)> {
     ORACLE
         .get_or_init(|| {
             let goroot = goroscope_testkit::require_goroot("v1_go_oracle")?;
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("v1-oracle");
+            // One folder per process: test runners such as nextest run each test of this
+            // file in its own process, at the same time.
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("v1-oracle-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             let exe = build_oracle(&goroot, &dir);
             Some((exe, dir))
