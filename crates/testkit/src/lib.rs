@@ -90,3 +90,45 @@ pub fn require_goroot(test: &str) -> Option<PathBuf> {
 pub fn go_command(goroot: &Path) -> PathBuf {
     goroot.join("bin").join("go")
 }
+
+/// A binary trace from Go's text form, with every `EventBatch size=?` filled in with the size
+/// of the records that follow it (so hand-written test traces need not count bytes).
+///
+/// Panics on malformed text: it is for tests.
+pub fn text_trace(text: &str) -> Vec<u8> {
+    use goroscope_format::v2::EventType;
+    use goroscope_format::v2::text::TextReader;
+    let text = text.replace("size=?", "size=0");
+    let mut reader = TextReader::new(&text).expect("text trace header");
+    let mut records = Vec::new();
+    while let Some(r) = reader.next_record().expect("text trace record") {
+        records.push(r);
+    }
+    let mut out = reader.version().header();
+    let mut i = 0;
+    while i < records.len() {
+        let r = &records[i];
+        if r.ty == EventType::EVENT_BATCH {
+            let mut body = Vec::new();
+            let mut j = i + 1;
+            while j < records.len()
+                && records[j].ty != EventType::EVENT_BATCH
+                && records[j].ty != EventType::END_OF_GENERATION
+            {
+                records[j].write_binary(&mut body);
+                j += 1;
+            }
+            let mut header = r.clone();
+            if header.args.get(3) == Some(&0) {
+                header.args[3] = body.len() as u64;
+            }
+            header.write_binary(&mut out);
+            out.extend_from_slice(&body);
+            i = j;
+        } else {
+            r.write_binary(&mut out);
+            i += 1;
+        }
+    }
+    out
+}
