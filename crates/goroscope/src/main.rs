@@ -1,23 +1,69 @@
 //! The `goroscope` command line.
 
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
+mod analyze;
+mod dump;
+mod export;
+mod load;
+mod meta;
+mod output;
+mod report;
 mod summary;
-mod table;
 mod viewer;
+
+/// Exit codes (also in `--help` and docs/cli.md).
+pub mod exit {
+    /// `check` found a broken limit or a failing finding.
+    pub const CHECK_FAILED: u8 = 1;
+    /// Bad flags or arguments, or a bad configuration file.
+    pub const USAGE: u8 = 2;
+    /// The trace could not be read at all (missing, not a trace, nothing readable).
+    pub const UNREADABLE: u8 = 3;
+    /// The output could not be written.
+    pub const OUTPUT: u8 = 4;
+    /// Interrupted with Ctrl-C.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  goroscope trace.out                          open the trace in the viewer
+  goroscope summary trace.out                  what the trace holds, the findings, goroutine groups
+  goroscope blocking trace.out                 where goroutines waited and who released them
+  goroscope sched --format md trace.out        scheduler diagnostics as Markdown
+  goroscope check --max-sched-latency-p99 5ms --max-stw 10ms --no-leaks trace.out
+                                               a CI gate: exit code 1 when a limit is broken
+  goroscope diff before.out after.out          the same metrics for two traces, with deltas
+  goroscope report -o report.html trace.out    one self-contained HTML page with charts
+  goroscope export --format chrome-json -o trace.json trace.out
+                                               open trace.json in ui.perfetto.dev
+
+Exit codes:
+  0    success
+  1    check: a limit was broken or a finding failed the check
+  2    usage: bad flags or arguments, bad configuration file
+  3    the trace could not be read (missing file, not a trace, nothing readable)
+  4    the output could not be written
+  130  interrupted (Ctrl-C)
+
+A damaged trace is not an error: its warnings come first on standard error, then the
+results from the parts that could be read.";
 
 /// Find out why a Go program was slow, from its execution trace.
 ///
-/// `goroscope FILE` opens FILE in the viewer (as `goroscope view FILE` does).
+/// `goroscope FILE` opens FILE in the viewer (as `goroscope view FILE` does). The other
+/// commands analyse a trace and print a report: aligned tables by default, or JSON,
+/// Markdown or CSV with --format.
 #[derive(Debug, Parser)]
 #[command(
     name = "goroscope",
     version,
     about,
+    after_long_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -40,170 +86,93 @@ enum Command {
         /// The trace file.
         file: PathBuf,
     },
-    /// Summarise a trace: what it holds, and where goroutines spent their time, grouped by
-    /// start function.
-    Summary {
-        /// How many goroutine groups to show (the busiest first).
-        #[arg(long, default_value_t = 20)]
-        top: usize,
-        /// The trace file.
-        file: PathBuf,
-    },
-    /// Print the trace's events or records in one of Go's debug formats.
-    Dump {
-        /// What to print.
-        #[arg(long, value_enum, default_value_t = DumpFormat::Go)]
-        format: DumpFormat,
-        /// The trace file.
-        file: PathBuf,
-    },
+    /// What a trace holds, the headline numbers of every analysis, the findings, and where
+    /// goroutines spent their time, grouped by start function.
+    Summary(summary::SummaryCmd),
+    /// Where goroutines waited and who released them: by reason, blocking site, releaser
+    /// site and pair; convoys (many waiters at one site); goroutines still blocked at the
+    /// end (leak candidates).
+    Blocking(analyze::BlockingCmd),
+    /// Scheduler diagnostics: scheduling latency (overall, per P, per group, histogram), P
+    /// utilization, lost work, run-queue spikes, stop-the-world pauses, mark assists,
+    /// syscalls that lost their P, long runs.
+    Sched(analyze::SchedCmd),
+    /// Why an interval took as long as it did: the critical path of every task of a type
+    /// (the slowest 1% beside the median), of a region type, or of one goroutine (by
+    /// default: every task type, else the main goroutine).
+    CriticalPath(analyze::CriticalCmd),
+    /// A CI gate: evaluate the finding rules and the limits given as flags; exit code 1 when
+    /// one is broken.
+    #[command(after_long_help = "\
+Examples:
+  goroscope check trace.out
+  goroscope check --fail-on error --max-sched-latency-p99 5ms --max-stw 10ms trace.out
+  goroscope check --fail-on never --no-leaks --format json -o check.json trace.out
+  goroscope check --config findings.toml trace.out
+
+Exit codes: 0 passed, 1 failed, 2 usage or configuration error, 3 unreadable trace.")]
+    Check(analyze::CheckCmd),
+    /// The same metrics for two traces side by side, with deltas and ratios; blocking sites
+    /// and goroutine groups of both.
+    Diff(analyze::DiffCmd),
+    /// One self-contained HTML page (inline SVG charts, no script, no network): findings,
+    /// blocking sites and their releasers, scheduling latency, P utilization over time, STW
+    /// pauses, the critical path, goroutine groups.
+    Report(report::ReportCmd),
+    /// Export the timelines: trace-event JSON for Perfetto and chrome://tracing (P, M and
+    /// goroutine lanes, unblock arrows, GC and STW), or every span as CSV.
+    Export(export::ExportCmd),
+    /// Print the trace's events or records in one of Go's debug formats, or as JSON lines.
+    Dump(dump::DumpCmd),
     /// Convert a trace between Go's binary form and Go's text form (the syntax of Go's
     /// golden tests and of `go tool trace -d=wire`), e.g. to hand-edit a trace.
-    Convert {
-        /// The form to write.
-        #[arg(long, value_enum)]
-        to: Form,
-        /// The output file.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// The input trace, in the other form.
-        file: PathBuf,
-    },
+    Convert(dump::ConvertCmd),
+    /// Print a shell completion script (e.g. `goroscope completions bash >
+    /// ~/.local/share/bash-completion/completions/goroscope`).
+    Completions(meta::CompletionsCmd),
+    /// Print the man page (roff), e.g. `goroscope man > goroscope.1`.
+    Man(meta::ManCmd),
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Form {
-    /// Go's binary trace format (v2 only).
-    Binary,
-    /// Go's text form: `Trace Go1.N` then one record per line.
-    Text,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DumpFormat {
-    /// Every event of the ordered stream, as `go tool trace -d=parsed` prints it.
-    Go,
-    /// Every record in file order, as `go tool trace -d=wire` prints it.
-    Wire,
-    /// Bytes and counts per event type, as `go tool trace -d=footprint` prints them.
-    Footprint,
-}
-
-/// Exit codes.
-mod exit {
-    /// The trace could not be read.
-    pub const UNREADABLE: u8 = 3;
+/// The clap command, for completions and the man page.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Some(command) = cli.command else {
         let Some(file) = cli.file else {
-            use clap::CommandFactory as _;
             Cli::command().print_help().ok();
-            return ExitCode::from(2);
+            return ExitCode::from(exit::USAGE);
         };
         return viewer::run(&viewer::ViewOptions {
             file,
             screenshot_to: cli.screenshot_to,
         });
     };
-    match command {
+    let outcome = match command {
         Command::View {
             screenshot_to,
             file,
-        } => viewer::run(&viewer::ViewOptions {
-            file,
-            screenshot_to,
-        }),
-        Command::Summary { top, file } => summary::run(&file, top),
-        Command::Dump { format, file } => dump(format, &file),
-        Command::Convert { to, output, file } => convert(to, &file, &output),
-    }
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
-    std::fs::read(path).map_err(|e| {
-        eprintln!("goroscope: cannot read the trace: {e}: {}", path.display());
-        ExitCode::from(exit::UNREADABLE)
-    })
-}
-
-fn dump(format: DumpFormat, path: &Path) -> ExitCode {
-    let data = match read(path) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let result: Result<(), String> = match format {
-        DumpFormat::Wire => {
-            goroscope_format::v2::write_wire_dump(&data, &mut out).map_err(|e| e.to_string())
+        } => {
+            return viewer::run(&viewer::ViewOptions {
+                file,
+                screenshot_to,
+            });
         }
-        DumpFormat::Footprint => goroscope_format::v2::footprint(&data)
-            .map_err(|e| e.to_string())
-            .and_then(|f| {
-                out.write_all(f.to_table().as_bytes())
-                    .map_err(|e| e.to_string())
-            }),
-        DumpFormat::Go => dump_go(&data, &mut out),
+        Command::Summary(c) => c.run(),
+        Command::Blocking(c) => c.run(),
+        Command::Sched(c) => c.run(),
+        Command::CriticalPath(c) => c.run(),
+        Command::Check(c) => c.run(),
+        Command::Diff(c) => c.run(),
+        Command::Report(c) => c.run(),
+        Command::Export(c) => c.run(),
+        Command::Dump(c) => c.run(),
+        Command::Convert(c) => c.run(),
+        Command::Completions(c) => c.run(),
+        Command::Man(c) => c.run(),
     };
-    let flushed = out.flush();
-    match (result, flushed) {
-        (Ok(()), Ok(())) => ExitCode::SUCCESS,
-        (Err(e), _) => {
-            eprintln!("goroscope: {e}: {}", path.display());
-            ExitCode::from(1)
-        }
-        (Ok(()), Err(e)) => {
-            eprintln!("goroscope: writing output: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn dump_go(data: &[u8], out: &mut dyn Write) -> Result<(), String> {
-    let mut reader = goroscope_trace::EventStream::new(data).map_err(|e| e.to_string())?;
-    let mut line = Vec::with_capacity(256);
-    while let Some(ev) = reader.next_event() {
-        let ev = ev.map_err(|e| e.to_string())?;
-        line.clear();
-        goroscope_trace::print::write_event(&mut line, &ev, reader.tables())
-            .map_err(|e| e.to_string())?;
-        line.push(b'\n');
-        out.write_all(&line).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-fn convert(to: Form, input: &Path, output: &Path) -> ExitCode {
-    let data = match read(input) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let converted = match to {
-        Form::Binary => match std::str::from_utf8(&data) {
-            Ok(text) => goroscope_format::v2::text::text_to_binary(text),
-            Err(e) => {
-                eprintln!(
-                    "goroscope: the text form must be UTF-8: {e}: {}",
-                    input.display()
-                );
-                return ExitCode::from(exit::UNREADABLE);
-            }
-        },
-        Form::Text => goroscope_format::v2::text::binary_to_text(&data).map(String::into_bytes),
-    };
-    let bytes = match converted {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("goroscope: {e}: {}", input.display());
-            return ExitCode::from(exit::UNREADABLE);
-        }
-    };
-    if let Err(e) = std::fs::write(output, bytes) {
-        eprintln!("goroscope: cannot write: {e}: {}", output.display());
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    load::finish(outcome)
 }

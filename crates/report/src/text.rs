@@ -148,10 +148,20 @@ fn section(out: &mut String, s: &Section, o: &TextOptions, p: &Painter) {
 /// right-aligned.
 fn table(out: &mut String, t: &Table, o: &TextOptions, p: &Painter) {
     let n = t.columns.len();
+    // The last column can run on; the others are shortened to keep the table readable.
+    let last = TextOptions {
+        max_cell: None,
+        ..*o
+    };
     let cells: Vec<Vec<(String, Tone)>> = t
         .rows
         .iter()
-        .map(|r| r.iter().map(|v| cell_text(v, o)).collect())
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, v)| cell_text(v, if i + 1 == n { &last } else { o }))
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = t.columns.iter().map(|c| c.title.chars().count()).collect();
     for row in &cells {

@@ -1,0 +1,170 @@
+//! Loading a trace for a command: a progress bar on a terminal, Ctrl-C to stop, warnings
+//! for damaged parts, and one clear line when nothing can be read.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use goroscope_analysis::summary::{Summarizer, Summary};
+use goroscope_trace::{LoadError, LoadOptions, Progress, Trace};
+
+use crate::exit;
+
+/// Why a command stopped: the exit code and the line to print (none when already printed).
+#[derive(Debug)]
+pub struct Fail {
+    /// The exit code.
+    pub code: u8,
+    /// The message, without the `goroscope: ` prefix.
+    pub message: Option<String>,
+}
+
+impl Fail {
+    /// A failure with a message.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: Some(message.into()),
+        }
+    }
+
+    /// Prints the message (if any) and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        if let Some(m) = self.message {
+            eprintln!("goroscope: {m}");
+        }
+        ExitCode::from(self.code)
+    }
+}
+
+/// The result of a command.
+pub type Outcome = Result<ExitCode, Fail>;
+
+/// Turns an outcome into the process's exit code.
+pub fn finish(o: Outcome) -> ExitCode {
+    o.unwrap_or_else(Fail::report)
+}
+
+/// Set by Ctrl-C; the loader polls it.
+fn cancel_flag() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// Whether a load is in progress (Ctrl-C then cancels it instead of exiting at once).
+static LOADING: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler (once): during loading it asks the loader to stop, so the
+/// command ends cleanly with exit code 130; otherwise, or on a second Ctrl-C, it exits at
+/// once with 130.
+pub fn install_ctrlc() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let flag = Arc::clone(cancel_flag());
+        // If a handler cannot be installed, Ctrl-C keeps its default effect.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) || !LOADING.load(Ordering::SeqCst) {
+                eprintln!("\ngoroscope: interrupted");
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        });
+    });
+}
+
+/// How to load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadArgs {
+    /// No progress bar.
+    pub quiet: bool,
+    /// Also compute Go's goroutine summary in the same pass.
+    pub summary: bool,
+}
+
+/// A loaded trace.
+pub struct Loaded {
+    /// The trace.
+    pub trace: Trace,
+    /// Its goroutine summary, if asked for.
+    pub summary: Option<Summary>,
+    /// The path as given.
+    pub path: String,
+}
+
+/// A progress bar on standard error, only on a terminal and without `--quiet`.
+fn progress_bar(path: &Path, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(size),
+        indicatif::ProgressDrawTarget::stderr_with_hz(10),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {per_sec} eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    bar.set_message(format!("loading {name}"));
+    Some(bar)
+}
+
+/// Loads the trace at `path`: prints the warnings of damaged parts to standard error
+/// first, and fails with exit code 3 when nothing can be read (130 when interrupted).
+pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
+    install_ctrlc();
+    let bar = progress_bar(path, a.quiet);
+    let mut summarizer = a.summary.then(Summarizer::new);
+    let mut feed = |ev: &goroscope_trace::Event, tables: &goroscope_trace::Tables<'_>| {
+        if let Some(s) = summarizer.as_mut() {
+            s.event(ev, tables);
+        }
+    };
+    let mut on_progress = |p: Progress| {
+        if let Some(b) = &bar {
+            b.set_length(p.bytes_total);
+            b.set_position(p.bytes_done);
+        }
+    };
+    LOADING.store(true, Ordering::SeqCst);
+    let result = Trace::open_with(
+        path,
+        LoadOptions {
+            on_event: if a.summary { Some(&mut feed) } else { None },
+            progress: Some(&mut on_progress),
+            cancel: Some(Arc::clone(cancel_flag())),
+        },
+    );
+    LOADING.store(false, Ordering::SeqCst);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let trace = match result {
+        Ok(t) => t,
+        Err(LoadError::Cancelled) => {
+            return Err(Fail::new(exit::INTERRUPTED, "interrupted"));
+        }
+        Err(e) => return Err(Fail::new(exit::UNREADABLE, e.to_string())),
+    };
+    if cancel_flag().load(Ordering::SeqCst) {
+        return Err(Fail::new(exit::INTERRUPTED, "interrupted"));
+    }
+    for w in &trace.warnings {
+        eprintln!("goroscope: warning: {w}: {}", path.display());
+    }
+    let summary = summarizer.map(Summarizer::finalize);
+    Ok(Loaded {
+        trace,
+        summary,
+        path: path.display().to_string(),
+    })
+}
