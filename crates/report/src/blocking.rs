@@ -118,7 +118,8 @@ pub struct BlockingReport {
     pub by_releaser: Vec<WaitGroup<ReleaserKey>>,
     /// By (blocking site, releaser site), most time first.
     pub by_pair: Vec<WaitGroup<PairKey>>,
-    /// Sites where two or more goroutines waited at once, highest peak first.
+    /// Sites where two or more goroutines waited at once and waits were handed off (at
+    /// least one ended), highest peak first.
     pub convoys: Vec<Convoy>,
     /// Goroutines still blocked when the trace ended, by site and reason, most first.
     pub leaks: Vec<Leak>,
@@ -140,8 +141,11 @@ impl BlockingReport {
     pub fn build(trace: &Trace, path: &str, b: &Blocking, top: usize) -> Self {
         let t: &Timelines = &trace.timelines;
         let site = |s: Site| SiteOut::of(t, s);
-        let convoys: Vec<&goroscope_analysis::blocking::Congestion> =
-            b.congestion.iter().filter(|c| c.peak >= 2).collect();
+        let convoys: Vec<&goroscope_analysis::blocking::Congestion> = b
+            .congestion
+            .iter()
+            .filter(|c| c.peak >= 2 && c.released > 0)
+            .collect();
         Self {
             schema: "goroscope.blocking",
             schema_version: SCHEMA_VERSION,
@@ -204,7 +208,7 @@ impl BlockingReport {
             ),
         )];
         let reasons = table_of("by_reason", &[("reason", "reason")], &self.by_reason, |k| {
-            vec![Value::text(&k.reason)]
+            vec![Value::text(reason_label(&k.reason))]
         });
         sections.push(
             Section::new("Waiting by reason (most time first)").with_table(reasons, "no waits"),
@@ -285,7 +289,7 @@ impl BlockingReport {
                 .unwrap_or_default();
             leaks.row(vec![
                 Value::text(describe(l.site.as_ref(), "(no stack)")),
-                Value::text(&l.reason),
+                Value::text(reason_label(&l.reason)),
                 Value::Int(l.count as i64).tone(if l.count >= 3 {
                     Tone::Warn
                 } else {
@@ -317,4 +321,14 @@ fn table_of<K>(
         t.row(r);
     }
     t
+}
+
+/// A block reason for people: Go records none for goroutines already blocked when the
+/// trace started.
+pub fn reason_label(reason: &str) -> &str {
+    if reason.is_empty() {
+        "(not recorded)"
+    } else {
+        reason
+    }
 }

@@ -113,6 +113,12 @@ pub struct CheckReport {
     pub findings: Vec<CheckedFinding>,
 }
 
+/// Whether a goroutine with this start function belongs to the runtime or to the standard
+/// library's tracing and profiling (`runtime/trace`, `runtime/pprof`).
+fn is_runtime(name: &str) -> bool {
+    is_system_goroutine(name) || name.starts_with("runtime/")
+}
+
 /// Goroutines `--no-leaks` counts: user goroutines blocked at the end on anything but
 /// [`IDLE_REASONS`], by (site, reason).
 pub fn leaks(trace: &Trace, blocking: &Blocking) -> (usize, Vec<String>) {
@@ -129,7 +135,7 @@ pub fn leaks(trace: &Trace, blocking: &Blocking) -> (usize, Vec<String>) {
             .iter()
             .filter(|&&g| {
                 t.goroutine(g)
-                    .is_some_and(|g| !is_system_goroutine(&t.strings.lossy(g.name)))
+                    .is_some_and(|g| !is_runtime(&t.strings.lossy(g.name)))
             })
             .count();
         if user == 0 {
@@ -283,9 +289,11 @@ impl CheckReport {
         let failing = self.findings.iter().filter(|f| f.fails).count();
         let verdict = if self.passed {
             Value::text("PASSED").tone(Tone::Good)
+        } else if self.fail_on == "never" {
+            Value::text(format!("FAILED: {broken_limits} limit(s) broken")).tone(Tone::Bad)
         } else {
             Value::text(format!(
-                "FAILED: {broken_limits} limit(s) broken, {failing} finding(s) at or above {}",
+                "FAILED: {broken_limits} limit(s) broken, {failing} finding(s) at {} or above",
                 self.fail_on
             ))
             .tone(Tone::Bad)
@@ -354,8 +362,15 @@ impl CheckReport {
             ]);
         }
         sections.push(
-            Section::new(format!("Findings (failing at {} and above)", self.fail_on))
-                .with_table(f, "no findings"),
+            Section::new(if self.fail_on == "never" {
+                "Findings (none fails the check: --fail-on never)".to_owned()
+            } else {
+                format!(
+                    "Findings (those at {} or above fail the check)",
+                    self.fail_on
+                )
+            })
+            .with_table(f, "no findings"),
         );
         Document { sections }
     }

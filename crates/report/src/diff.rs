@@ -360,7 +360,7 @@ impl DiffReport {
                 rb.get(r).copied().unwrap_or(0),
                 ra.get(r).copied().unwrap_or(0),
             );
-            let label = if r.is_empty() { "(no reason)" } else { r };
+            let label = crate::blocking::reason_label(r);
             out.push(Metric {
                 key: format!("waited_ns:{r}"),
                 name: format!("waited on {label}"),

@@ -6,8 +6,9 @@
 use std::fmt::Write as _;
 
 use crate::blocking::BlockingReport;
+use crate::blocking::reason_label;
 use crate::critical::{Categories, CriticalReport};
-use crate::model::describe;
+use crate::model::{SiteOut, describe};
 use crate::sched::SchedReport;
 use crate::summary::SummaryReport;
 use crate::svg::{self, Series, esc};
@@ -78,7 +79,12 @@ pub fn category_color(c: &str) -> &'static str {
 }
 
 fn table(out: &mut String, header: &[(&str, bool)], rows: &[Vec<String>]) {
-    out.push_str("<table><thead><tr>");
+    // Narrow tables would spread their few columns over the page.
+    out.push_str(if header.len() <= 3 {
+        "<table style=\"width:auto;min-width:40%\"><thead><tr>"
+    } else {
+        "<table><thead><tr>"
+    });
     for (h, num) in header {
         let _ = write!(
             out,
@@ -229,13 +235,18 @@ pub fn render(i: &Inputs<'_>) -> String {
             .take(12)
             .map(|g| {
                 let name = describe(g.key.site.as_ref(), "(no stack)");
+                let short = g
+                    .key
+                    .site
+                    .as_ref()
+                    .map_or_else(|| name.clone(), SiteOut::short);
                 let tip = format!(
                     "{name}: {} waits, {} in all, p99 {}",
                     g.count,
                     duration(g.duration.total_ns),
                     duration(g.duration.p99_ns)
                 );
-                (name, g.duration.total_ns, tip)
+                (short, g.duration.total_ns, tip)
             })
             .collect();
         chart(
@@ -255,7 +266,7 @@ pub fn render(i: &Inputs<'_>) -> String {
                         "<div><code>{}</code> <span class=\"note\">({} waits, {})</span></div>",
                         esc(&describe(
                             p.key.releaser.as_ref(),
-                            "runtime, or still waiting"
+                            "the runtime (timer, network poller), or still waiting"
                         )),
                         p.count,
                         duration(p.duration.total_ns)
@@ -292,7 +303,7 @@ pub fn render(i: &Inputs<'_>) -> String {
             .iter()
             .map(|g| {
                 vec![
-                    esc(&g.key.reason),
+                    esc(reason_label(&g.key.reason)),
                     g.count.to_string(),
                     duration(g.duration.total_ns),
                     duration(g.duration.p50_ns),
@@ -357,12 +368,17 @@ pub fn render(i: &Inputs<'_>) -> String {
                         "<code>{}</code>",
                         esc(&describe(l.site.as_ref(), "(no stack)"))
                     ),
-                    esc(&l.reason),
+                    esc(reason_label(&l.reason)),
                     l.count.to_string(),
                     duration(l.longest_ns),
                     l.created_at
                         .first()
-                        .map(|c| format!("<code>{}</code>", esc(&describe(c.site.as_ref(), "?"))))
+                        .map(|c| {
+                            format!(
+                                "<code>{}</code>",
+                                esc(&describe(c.site.as_ref(), "(before the trace)"))
+                            )
+                        })
                         .unwrap_or_default(),
                 ]
             })
@@ -411,24 +427,26 @@ pub fn render(i: &Inputs<'_>) -> String {
         chart(
             &mut o,
             &svg::histogram(
-                "runs per latency bucket (each bucket twice as long as the one before)",
+                "runs per latency bucket (log scale; each bucket twice as long as the one before)",
                 &bars,
                 "#e16f24",
             ),
         );
     }
     if l.per_window.iter().any(|w| w.count > 0) {
-        o.push_str("<h3>p99 scheduling latency over time</h3>");
+        o.push_str("<h3>p99 scheduling latency over time</h3><p class=\"note\">Per window of the trace; windows where no goroutine started running are empty.</p>");
         let pts: Vec<(i64, i64)> = l
             .per_window
             .iter()
-            .map(|w| (w.start_ns + i.sched.window_ns / 2, w.p99_ns))
+            .filter(|w| w.count > 0)
+            .map(|w| (w.start_ns, w.p99_ns))
             .collect();
         chart(
             &mut o,
-            &svg::line(
+            &svg::columns(
                 "p99 scheduling latency per window",
                 &pts,
+                i.sched.window_ns,
                 tr.duration_ns,
                 "#e16f24",
             ),

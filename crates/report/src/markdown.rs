@@ -35,9 +35,6 @@ pub fn render(doc: &Document, title: &str) -> String {
             }
             out.push('\n');
         }
-        for n in &s.notes {
-            let _ = writeln!(out, "{}\n", escape(&n.human()));
-        }
         if let Some(t) = &s.table {
             if t.rows.is_empty() {
                 if let Some(e) = &s.empty {
@@ -46,6 +43,12 @@ pub fn render(doc: &Document, title: &str) -> String {
             } else {
                 table(&mut out, t);
             }
+        }
+        if !s.notes.is_empty() && s.table.as_ref().is_some_and(|t| !t.rows.is_empty()) {
+            out.push('\n');
+        }
+        for n in &s.notes {
+            let _ = writeln!(out, "{}\n", escape(&n.human()));
         }
     }
     out

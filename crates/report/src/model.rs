@@ -151,6 +151,12 @@ impl SiteOut {
     pub fn describe(&self) -> String {
         format!("{} ({}:{})", self.function, self.file, self.line)
     }
+
+    /// `function (file-name:line)`, without the file's directories (for chart labels).
+    pub fn short(&self) -> String {
+        let base = self.file.rsplit('/').next().unwrap_or(&self.file);
+        format!("{} ({base}:{})", self.function, self.line)
+    }
 }
 
 /// Describes an optional site, with `none` for an unknown one.

@@ -718,7 +718,14 @@ impl SchedReport {
                 Value::Int(r.proc),
                 Value::Time(r.start_ns),
                 Value::Dur(r.duration_ns),
-                Value::text(r.ended_by.as_deref().unwrap_or("(end of trace)")),
+                Value::text(match r.ended_by.as_deref() {
+                    Some("Runnable") => "preempted",
+                    Some("Waiting") => "blocked",
+                    Some("Syscall") => "syscall",
+                    Some("NotExist") => "exited",
+                    Some(other) => other,
+                    None => "(end of trace)",
+                }),
                 Value::text(describe(r.site.as_ref(), "")),
             ]);
         }

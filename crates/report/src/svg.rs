@@ -35,11 +35,11 @@ pub fn ticks(max: f64, n: usize) -> Vec<f64> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
-    let mut out = Vec::new();
+    let mut out = vec![0.0];
     let mut v = 0.0;
-    while v <= max * 1.000_001 {
-        out.push(v);
+    while v < max * 0.999_999 {
         v += step;
+        out.push(v);
     }
     out
 }
@@ -179,42 +179,58 @@ fn time_axis(out: &mut String, x0: f64, pw: f64, y0: f64, end: i64) {
     }
 }
 
-/// A bar per bucket: `(label, count, tooltip)`, with a y axis of counts.
+/// A bar per bucket: `(label, count, tooltip)`, with a logarithmic y axis of counts (so
+/// that a long tail of rare, slow buckets stays visible next to the common ones) and each
+/// bar's count above it.
 pub fn histogram(title: &str, bars: &[(String, u64, String)], color: &str) -> String {
-    let (w, h) = (1100.0, 280.0);
-    let (l, r, t, b) = (60.0, 16.0, 16.0, 48.0);
+    let (w, h) = (1100.0, 300.0);
+    let (l, r, t, b) = (60.0, 16.0, 22.0, 48.0);
     let (pw, ph) = (w - l - r, h - t - b);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64;
-    let ys = ticks(max, 5);
-    let top = ys.last().copied().unwrap_or(max).max(max);
+    let decades = max.log10().ceil().max(1.0);
+    // Height of a count on the log scale: 0 for 0, 1 → a sliver, 10^decades → the top.
+    let height = |c: u64| {
+        if c == 0 {
+            0.0
+        } else {
+            ph * ((c as f64).log10() + 0.15).min(decades) / decades
+        }
+    };
     let mut out = String::new();
     open(&mut out, w, h, title);
-    for v in &ys {
-        let y = t + ph * (1.0 - v / top);
+    for d in 0..=(decades as u32) {
+        let v = 10u64.pow(d);
+        let y = t + ph - height(v);
         let _ = write!(
             out,
-            "<line x1=\"{l}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{}</text>",
+            "<line x1=\"{l}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{v}</text>",
             l + pw,
             l - 6.0,
             y + 4.0,
-            *v as u64
         );
     }
     let n = bars.len().max(1) as f64;
     let slot = pw / n;
     let every = ((bars.len() as f64 / 16.0).ceil() as usize).max(1);
     for (i, (label, count, tip)) in bars.iter().enumerate() {
-        let bh = ph * (*count as f64 / top);
+        let bh = height(*count);
         let x = l + slot * i as f64;
         let _ = write!(
             out,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}</title></rect>",
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{}</title></rect>",
             x + slot * 0.1,
             t + ph - bh,
             slot * 0.8,
-            bh.max(if *count > 0 { 1.0 } else { 0.0 }),
             esc(tip)
         );
+        if *count > 0 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\" font-size=\"11\">{count}</text>",
+                x + slot / 2.0,
+                t + ph - bh - 4.0
+            );
+        }
         if i % every == 0 {
             let _ = write!(
                 out,
@@ -387,8 +403,9 @@ pub fn strip(title: &str, intervals: &[(i64, i64, String)], end: i64, color: &st
     out
 }
 
-/// A line of values (ns) over time, with a y axis of durations.
-pub fn line(title: &str, points: &[(i64, i64)], end: i64, color: &str) -> String {
+/// A column per window of time: `(window start, value in ns)` for the windows that have a
+/// value, each `window` long, with a y axis of durations.
+pub fn columns(title: &str, points: &[(i64, i64)], window: i64, end: i64, color: &str) -> String {
     let (w, h) = (1100.0, 220.0);
     let (l, r, t, b) = (64.0, 16.0, 14.0, 34.0);
     let (pw, ph) = (w - l - r, h - t - b);
@@ -409,20 +426,19 @@ pub fn line(title: &str, points: &[(i64, i64)], end: i64, color: &str) -> String
             duration(*v as i64)
         );
     }
-    let mut d = String::new();
-    for (i, (x, v)) in points.iter().enumerate() {
+    let bw = (pw * window as f64 / span).max(1.0);
+    for (x, v) in points {
+        let bh = (ph * (*v as f64 / top)).max(1.0);
         let _ = write!(
-            d,
-            "{}{:.1},{:.1} ",
-            if i == 0 { "M" } else { "L" },
+            out,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} at {}</title></rect>",
             l + pw * (*x as f64 / span),
-            t + ph * (1.0 - *v as f64 / top)
+            t + ph - bh,
+            (bw - 0.5).max(1.0),
+            duration(*v),
+            duration(*x)
         );
     }
-    let _ = write!(
-        out,
-        "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>"
-    );
     time_axis(&mut out, l, pw, t + ph, end);
     out.push_str("</svg>");
     out
@@ -435,7 +451,7 @@ mod tests {
     #[test]
     fn ticks_are_round() {
         assert_eq!(ticks(100.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
-        assert_eq!(ticks(7.0, 4), [0.0, 2.0, 4.0, 6.0]);
+        assert_eq!(ticks(7.0, 4), [0.0, 2.0, 4.0, 6.0, 8.0]);
         assert_eq!(ticks(0.0, 4), [0.0]);
     }
 

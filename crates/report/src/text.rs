@@ -121,6 +121,16 @@ fn section(out: &mut String, s: &Section, o: &TextOptions, p: &Painter) {
         p.paint(out, &text, tone);
         out.push('\n');
     }
+    if let Some(t) = &s.table {
+        if t.rows.is_empty() {
+            if let Some(e) = &s.empty {
+                p.paint(out, e, Tone::Dim);
+                out.push('\n');
+            }
+        } else {
+            table(out, t, o, p);
+        }
+    }
     for n in &s.notes {
         let (text, tone) = cell_text(
             n,
@@ -131,16 +141,6 @@ fn section(out: &mut String, s: &Section, o: &TextOptions, p: &Painter) {
         );
         p.paint(out, &text, tone);
         out.push('\n');
-    }
-    if let Some(t) = &s.table {
-        if t.rows.is_empty() {
-            if let Some(e) = &s.empty {
-                p.paint(out, e, Tone::Dim);
-                out.push('\n');
-            }
-        } else {
-            table(out, t, o, p);
-        }
     }
 }
 
