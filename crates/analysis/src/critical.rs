@@ -53,7 +53,7 @@ use crate::summary::Duration;
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
 pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
 
-use spans::{Context, Piece, SpanReader, Wake};
+use spans::{Context, Piece, Sink, SpanReader, Wake};
 
 /// What a stretch of a critical path was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -408,7 +408,16 @@ impl<'t> PathFinder<'t> {
     /// that ends before it starts). Intervals are clamped to the trace; regions and tasks
     /// that began before the trace start at its start.
     pub fn path(&self, target: Target) -> Option<CriticalPath> {
-        self.path_with(target, true)
+        let (g, start, end) = self.resolve(target)?;
+        let gi = self.ctx.index(g)?;
+        let sink = Sink::Segments {
+            out: Vec::new(),
+            holders: true,
+        };
+        let Sink::Segments { out, .. } = self.walk(gi, start, end, sink) else {
+            unreachable!("the walk returns the sink it was given")
+        };
+        Some(CriticalPath::from_backward(target, start, end, out))
     }
 
     /// The critical path of goroutine `g` over `[start, end]`.
@@ -449,18 +458,22 @@ impl<'t> PathFinder<'t> {
         (start <= end && t.goroutine(g).is_some()).then_some((g, start, end))
     }
 
-    pub(crate) fn path_with(&self, target: Target, holders: bool) -> Option<CriticalPath> {
+    /// The length of `target`'s path and its time per category, without the segments
+    /// (cheaper than [`PathFinder::path`]).
+    pub fn totals(&self, target: Target) -> Option<(Duration, CategoryTotals)> {
         let (g, start, end) = self.resolve(target)?;
         let gi = self.ctx.index(g)?;
-        let segments = self.walk(gi, start, end, holders);
-        Some(CriticalPath::from_backward(target, start, end, segments))
+        let sink = Sink::Totals(CategoryTotals::default());
+        let Sink::Totals(totals) = self.walk(gi, start, end, sink) else {
+            unreachable!("the walk returns the sink it was given")
+        };
+        Some((end - start, totals))
     }
 
-    /// The backward walk; returns the segments latest first.
-    fn walk(&self, gi: u32, start: Time, end: Time, holders: bool) -> Vec<Segment> {
+    /// The backward walk, emitting segments latest first into `out`.
+    fn walk(&self, gi: u32, start: Time, end: Time, mut out: Sink) -> Sink {
         let ctx = &self.ctx;
         let mut spans = SpanReader::new(ctx.t);
-        let mut out = Vec::new();
         let mut frames: Vec<Frame> = Vec::new();
         let mut cur = Frame {
             gi,
@@ -498,7 +511,7 @@ impl<'t> PathFinder<'t> {
                     end_stack,
                     next: link,
                 };
-                ctx.emit(&mut spans, &piece, holders, &mut out);
+                ctx.emit(&mut spans, &piece, &mut out);
                 t = cur.bound;
                 link = Link::Continue;
                 end_stack = None;
@@ -530,7 +543,7 @@ impl<'t> PathFinder<'t> {
                 end_stack,
                 next: link,
             };
-            ctx.emit(&mut spans, &piece, holders, &mut out);
+            ctx.emit(&mut spans, &piece, &mut out);
             t = a;
             link = Link::Continue;
             end_stack = None;

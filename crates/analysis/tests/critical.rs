@@ -21,6 +21,8 @@ const NO_M: &str = "18446744073709551615";
 /// A trace of one generation in Go's text form, with events at absolute times.
 #[derive(Default)]
 struct TraceText {
+    /// The Go version (`Trace Go1.N`); 22 if 0.
+    minor: u32,
     /// Per thread: its events (time, `Name args…` without `dt`), in time order.
     batches: Vec<(u64, Vec<(Time, String)>)>,
     strings: Vec<String>,
@@ -56,7 +58,7 @@ impl TraceText {
     }
 
     fn text(&self) -> String {
-        let mut out = String::from("Trace Go1.22\n");
+        let mut out = format!("Trace Go1.{}\n", self.minor.max(22));
         for (m, events) in &self.batches {
             out += &format!("EventBatch gen=1 m={m} time=0 size=0\n");
             let mut prev = 0;
@@ -628,4 +630,129 @@ fn unexplained_waits_are_blocked() {
     // Intervals are clamped to the trace.
     let r = finder.goroutine(1, -50, 10_000).unwrap();
     assert_eq!((r.start, r.end), (t.start, t.end));
+}
+
+/// A coroutine switch (`iter.Pull`): the switch event unblocks the other goroutine, and the
+/// reader adds the switching goroutine's block and the other's start a nanosecond apart
+/// each. The switch releases the waiter.
+#[test]
+fn a_coroutine_switch_releases_the_other_goroutine() {
+    let mut tt = TraceText {
+        minor: 23,
+        ..TraceText::default()
+    };
+    let sleep = tt.s("sleep");
+    let park = tt.stack(&["time.Sleep", "main.main"]);
+    tt.on(0, 0, "ProcStatus p=0 pstatus=1");
+    tt.on(0, 0, "GoStatus g=1 m=0 gstatus=2");
+    tt.on(0, 0, &format!("GoStatus g=2 m={NO_M} gstatus=4"));
+    tt.on(0, 100, "GoSwitch g=2 g_seq=1");
+    tt.on(0, 300, "GoSwitch g=1 g_seq=1");
+    tt.on(
+        0,
+        400,
+        &format!("GoBlock reason_string={sleep} stack={park}"),
+    );
+    let t = tt.build();
+    let p = walk(&t, 1, 10, 400);
+    assert_eq!(
+        segs(&p),
+        [
+            (1, Running, 10, 101),
+            (2, SchedLatency, 101, 102),
+            (2, Running, 102, 300),
+            (1, SchedLatency, 300, 302),
+            (1, Running, 302, 400),
+        ]
+    );
+    use Link::{Blocked as B, Continue as C, End, Released as R};
+    let links: Vec<Link> = p.segments.iter().map(|s| s.next).collect();
+    assert_eq!(links, [B, C, R, C, End]);
+}
+
+/// 200 requests of one type; two of them wait for a mutex that another goroutine holds
+/// while it computes. The slowest 1% are those two, and their breakdown says why: the
+/// holder's running time, under its unlock site; the median request just runs.
+#[test]
+fn the_slowest_tasks_of_a_type_beside_the_median() {
+    let mut tt = TraceText::default();
+    let sync = tt.s("sync");
+    let sleep = tt.s("sleep");
+    let request = tt.s("request");
+    let begin = tt.stack(&["runtime/trace.NewTask", "main.serve"]);
+    let end = tt.stack(&["runtime/trace.(*Task).End", "main.serve"]);
+    let lock = tt.stack(&["sync.(*Mutex).Lock", "main.serve"]);
+    let unlock = tt.stack(&["sync.(*Mutex).Unlock", "main.holder"]);
+    let park = tt.stack(&["time.Sleep", "main.main"]);
+    tt.on(0, 0, "ProcStatus p=0 pstatus=1");
+    tt.on(0, 0, "GoStatus g=1 m=0 gstatus=2");
+    tt.on(1, 0, "ProcStatus p=1 pstatus=1");
+    tt.on(1, 0, "GoStatus g=2 m=1 gstatus=2");
+    let mut seq = 0;
+    for i in 0..200 {
+        let base = 1000 + i * 1000;
+        let id = i + 1;
+        tt.on(
+            0,
+            base,
+            &format!("UserTaskBegin task={id} parent_task=0 name_string={request} stack={begin}"),
+        );
+        if i == 50 || i == 150 {
+            tt.on(
+                0,
+                base + 10,
+                &format!("GoBlock reason_string={sync} stack={lock}"),
+            );
+            tt.on(
+                1,
+                base + 400,
+                &format!("GoUnblock g=1 g_seq={} stack={unlock}", seq + 1),
+            );
+            tt.on(0, base + 410, &format!("GoStart g=1 g_seq={}", seq + 2));
+            seq += 2;
+            tt.on(0, base + 500, &format!("UserTaskEnd task={id} stack={end}"));
+        } else {
+            tt.on(0, base + 100, &format!("UserTaskEnd task={id} stack={end}"));
+        }
+    }
+    tt.on(
+        0,
+        300_000,
+        &format!("GoBlock reason_string={sleep} stack={park}"),
+    );
+    tt.on(
+        1,
+        300_000,
+        &format!("GoBlock reason_string={sleep} stack={park}"),
+    );
+    let t = tt.build();
+    assert_eq!(t.tasks.len(), 200);
+    let finder = PathFinder::new(&t);
+    let b = finder.task_kind(t.tasks[0].kind).unwrap();
+    assert_eq!((b.paths.len(), b.skipped), (200, 0));
+    assert_eq!((b.duration.p50, b.duration.max), (100, 500));
+    // The median request only ran.
+    assert_eq!(b.median.duration(), 100);
+    assert_eq!(b.median.totals.get(Running), 100);
+    // The slowest 1%: the two that waited, slowest first, ties in task order.
+    let slow: Vec<Target> = b.slowest.paths.iter().map(|p| p.target).collect();
+    assert_eq!(slow, [Target::Task(50), Target::Task(150)]);
+    assert_eq!(b.slowest.mean.get(Running), 490);
+    assert_eq!(b.slowest.mean.get(SchedLatency), 10);
+    assert_eq!(b.slowest.mean.total(), 500);
+    for p in &b.slowest.paths {
+        assert_eq!(p.goroutines(), [1, 2]);
+        assert_eq!(p.segments[1].holders, []);
+    }
+    // Where: the holder, at its unlock.
+    assert_eq!(name(&t, b.slowest.sites[0].site.func), "main.holder");
+    assert_eq!(b.slowest.sites[0].total, 2 * 390);
+    assert_eq!(
+        leaf(&t, b.slowest.profile.samples[0].stack),
+        "sync.(*Mutex).Unlock"
+    );
+    assert_eq!(name(&t, b.median_sites[0].site.func), "main.serve");
+    // The mean over all, per category, rounded down.
+    assert_eq!(b.mean.get(Running), (198 * 100 + 2 * 490) / 200);
+    assert_eq!(b.mean.get(SchedLatency), 2 * 10 / 200);
 }

@@ -107,11 +107,11 @@ impl PathFinder<'_> {
         let found: Vec<Option<PathSummary>> = targets
             .par_iter()
             .map(|&target| {
-                let p = self.path_with(target, false)?;
+                let (duration, totals) = self.totals(target)?;
                 Some(PathSummary {
                     target,
-                    duration: p.duration(),
-                    totals: p.totals,
+                    duration,
+                    totals,
                 })
             })
             .collect();
@@ -129,13 +129,19 @@ impl PathFinder<'_> {
         for p in &paths {
             sum.add_all(&p.totals);
         }
-        // The median as `Distribution` ranks it, counted from the fastest.
+        // The median as `Distribution` ranks it, counted from the fastest; with one path,
+        // it is also the slowest.
         let rank = (n * 50).div_ceil(100).max(1) - 1;
-        let median = self.path(paths[n - 1 - rank].target)?;
-        let slow: Vec<CriticalPath> = paths[..n.div_ceil(100).max(1)]
+        let slow_n = n.div_ceil(100).max(1);
+        let median_target = paths[n - 1 - rank].target;
+        let slow: Vec<CriticalPath> = paths[..slow_n]
             .par_iter()
             .filter_map(|p| self.path(p.target))
             .collect();
+        let median = match slow.iter().find(|p| p.target == median_target) {
+            Some(p) => p.clone(),
+            None => self.path(median_target)?,
+        };
         let mut slow_sum = CategoryTotals::default();
         for p in &slow {
             slow_sum.add_all(&p.totals);

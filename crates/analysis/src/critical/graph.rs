@@ -8,7 +8,7 @@ use petgraph::visit::EdgeRef;
 use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::Timelines;
 
-use super::spans::{Context, Piece, SpanReader, Wake};
+use super::spans::{Context, Piece, Sink, SpanReader, Wake};
 use super::{CriticalPath, Link, Target};
 use crate::summary::Duration;
 
@@ -327,9 +327,13 @@ impl<'t> DependencyGraph<'t> {
     }
 
     /// The longest path from `from` to `to` by edge weight, or `None` if `to` cannot be
-    /// reached from `from`. Among equally long paths it prefers, at every node, entering a
-    /// releaser through a wait edge, then following a release, then a creation, then the
-    /// goroutine's own timeline: the choices the backward walk makes.
+    /// reached from `from`.
+    ///
+    /// Among equally long paths it takes the one the backward walk of
+    /// [`super::PathFinder`] takes: the path is traced back from `to`, and where several
+    /// predecessors are on a longest path it prefers returning to the waiter whose release it
+    /// followed (at the start of that wait), then following a release, then a creation, then
+    /// the goroutine's own timeline.
     ///
     /// Costs O(nodes + edges between the two instants).
     pub fn longest_path(&self, from: NodeIndex, to: NodeIndex) -> Option<GraphPath> {
@@ -342,47 +346,85 @@ impl<'t> DependencyGraph<'t> {
         }
         let n = rd - rs + 1;
         let mut dist = vec![Duration::MIN; n];
-        let mut pred: Vec<Option<EdgeIndex>> = vec![None; n];
         dist[0] = 0;
-        let preference = |k: DepKind| match k {
-            DepKind::Wait => 3,
-            DepKind::Release(_) => 2,
-            DepKind::Create => 1,
-            DepKind::Span(_) | DepKind::BeforeFirstSpan => 0,
+        let dist_of = |dist: &[Duration], u: NodeIndex| {
+            let ru = self.rank[u.index()] as usize;
+            if ru < rs || ru > rd {
+                Duration::MIN
+            } else {
+                dist[ru - rs]
+            }
         };
         for k in 1..n {
             let v = self.order[rs + k];
-            let mut best = (Duration::MIN, -1, None);
-            for e in self.graph.edges_directed(v, Direction::Incoming) {
-                let ru = self.rank[e.source().index()] as usize;
-                if ru < rs || dist[ru - rs] == Duration::MIN {
-                    continue;
-                }
-                let d = dist[ru - rs] + e.weight().weight;
-                let p = preference(e.weight().kind);
-                if (d, p) > (best.0, best.1) {
-                    best = (d, p, Some(e.id()));
-                }
-            }
-            dist[k] = best.0;
-            pred[k] = best.2;
+            dist[k] = self
+                .graph
+                .edges_directed(v, Direction::Incoming)
+                .filter_map(|e| {
+                    let d = dist_of(&dist, e.source());
+                    (d != Duration::MIN).then(|| d + e.weight().weight)
+                })
+                .max()
+                .unwrap_or(Duration::MIN);
         }
-        if dist[n - 1] == Duration::MIN {
+        let weight = dist[n - 1];
+        if weight == Duration::MIN {
             return None;
         }
+        // Trace back, keeping the waiters whose releases the path followed (goroutine, the
+        // instant to return to it), as the walk's frames do.
+        let mut spans = SpanReader::new(self.ctx.t);
+        let mut frames: Vec<(GoId, Time)> = Vec::new();
         let mut edges = Vec::new();
         let mut v = to;
         while v != from {
-            let e = pred[self.rank[v.index()] as usize - rs]?;
-            edges.push(e);
-            v = self.graph.edge_endpoints(e)?.0;
+            let dv = dist_of(&dist, v);
+            let here = self.graph[v];
+            let bound = frames.last().map_or(self.graph[from].time, |f| f.1);
+            let rank = |e: &petgraph::graph::EdgeReference<'_, Dep>| {
+                let src = self.graph[e.source()];
+                match e.weight().kind {
+                    DepKind::Wait
+                        if frames
+                            .last()
+                            .is_some_and(|f| f.0 == src.g && f.1 == here.time) =>
+                    {
+                        4
+                    }
+                    DepKind::Release(_) => 3,
+                    DepKind::Create => 2,
+                    DepKind::Span(_) | DepKind::BeforeFirstSpan => 1,
+                    DepKind::Wait => 0,
+                }
+            };
+            let e = self
+                .graph
+                .edges_directed(v, Direction::Incoming)
+                .filter(|e| {
+                    let d = dist_of(&dist, e.source());
+                    d != Duration::MIN && d + e.weight().weight == dv
+                })
+                .max_by_key(|e| (rank(e), std::cmp::Reverse(e.id())))?;
+            match e.weight().kind {
+                DepKind::Wait => {
+                    frames.pop();
+                }
+                DepKind::Release(span) => {
+                    let gi = self.ctx.index(here.g)?;
+                    let start = spans.get(gi, span as usize).time;
+                    frames.push((here.g, start.max(bound)));
+                }
+                _ => {}
+            }
+            edges.push(e.id());
+            v = e.source();
         }
         edges.reverse();
         Some(GraphPath {
             from,
             to,
             edges,
-            weight: dist[n - 1],
+            weight,
         })
     }
 
@@ -392,7 +434,10 @@ impl<'t> DependencyGraph<'t> {
         let (from, to) = (self.graph[path.from], self.graph[path.to]);
         let ctx = &self.ctx;
         let mut spans = SpanReader::new(ctx.t);
-        let mut out = Vec::new();
+        let mut out = Sink::Segments {
+            out: Vec::new(),
+            holders: true,
+        };
         let mut link = Link::End;
         let mut end_stack = None;
         let mut k = path.edges.len();
@@ -427,7 +472,7 @@ impl<'t> DependencyGraph<'t> {
                         end_stack,
                         next: link,
                     };
-                    ctx.emit(&mut spans, &piece, true, &mut out);
+                    ctx.emit(&mut spans, &piece, &mut out);
                     link = Link::Continue;
                     end_stack = None;
                 }
@@ -450,6 +495,9 @@ impl<'t> DependencyGraph<'t> {
                 }
             }
         }
+        let Sink::Segments { out, .. } = out else {
+            unreachable!("segments were asked for")
+        };
         CriticalPath::from_backward(
             Target::Goroutine {
                 g: to.g,

@@ -1,15 +1,15 @@
 //! What the walk and the dependency graph share: reading goroutine spans chunk by chunk,
 //! deciding who released a wait, and turning a piece of a span into segments.
 
-use std::collections::HashMap;
-
 use goroscope_trace::GoState;
 use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::{
-    CHUNK, GoSpan, Goroutine, Interval, ProcActivity, StackId, StrId, Timelines,
+    CHUNK, GoSpan, Goroutine, Interval, Lane, ProcActivity, ProcSpan, Record, StackId, StrId,
+    Timelines,
 };
 
-use super::{Category, Holder, Link, Segment};
+use super::{Category, CategoryTotals, Holder, Link, Segment};
+use crate::idmap::FxHashMap;
 use crate::summary::Duration;
 
 /// A stop-the-world pause, clamped to the trace.
@@ -53,77 +53,189 @@ pub(super) struct Piece {
     pub next: Link,
 }
 
-/// Reads goroutine spans, keeping decoded chunks (with the record after each chunk, for
-/// span ends).
+/// Decoded chunks of lanes of one kind, each with the record after it (for span ends).
+#[derive(Debug)]
+struct Chunks<R> {
+    arena: Vec<Box<[R]>>,
+    /// (lane, chunk) → index in `arena`.
+    index: FxHashMap<(u32, u32), u32>,
+    /// The chunk used last: consecutive lookups mostly hit the same one.
+    memo: Option<((u32, u32), u32)>,
+    /// Per lane: the chunk found by time last.
+    recent: FxHashMap<u32, u32>,
+}
+
+impl<R> Default for Chunks<R> {
+    fn default() -> Self {
+        Self {
+            arena: Vec::new(),
+            index: FxHashMap::default(),
+            memo: None,
+            recent: FxHashMap::default(),
+        }
+    }
+}
+
+impl<R: Record> Chunks<R> {
+    fn chunk(&mut self, lane: &Lane<R>, li: u32, c: u32) -> &[R] {
+        let key = (li, c);
+        let k = match self.memo {
+            Some((m, k)) if m == key => k,
+            _ => {
+                let arena = &mut self.arena;
+                let k = *self.index.entry(key).or_insert_with(|| {
+                    arena.push(lane.iter_from(c as usize * CHUNK).take(CHUNK + 1).collect());
+                    (arena.len() - 1) as u32
+                });
+                self.memo = Some((key, k));
+                k
+            }
+        };
+        &self.arena[k as usize]
+    }
+
+    fn get(&mut self, lane: &Lane<R>, li: u32, i: usize) -> R {
+        self.chunk(lane, li, (i / CHUNK) as u32)[i % CHUNK]
+    }
+
+    fn end(&mut self, lane: &Lane<R>, li: u32, i: usize, trace_end: Time) -> Time {
+        self.chunk(lane, li, (i / CHUNK) as u32)
+            .get(i % CHUNK + 1)
+            .map_or(trace_end, |r| r.time())
+    }
+
+    /// The last record of the lane before `t`: `hint` or the one before it, else in the
+    /// chunk looked up last, else by the lane's index.
+    fn locate(
+        &mut self,
+        lane: &Lane<R>,
+        li: u32,
+        t: Time,
+        hint: Option<usize>,
+        trace_end: Time,
+    ) -> Option<usize> {
+        if let Some(h) = hint {
+            for i in [Some(h), h.checked_sub(1)].into_iter().flatten() {
+                if i < lane.len()
+                    && self.get(lane, li, i).time() < t
+                    && t <= self.end(lane, li, i, trace_end)
+                {
+                    return Some(i);
+                }
+            }
+        }
+        if let Some(&c) = self.recent.get(&li) {
+            let chunk = self.chunk(lane, li, c);
+            let body = &chunk[..chunk.len().min(CHUNK)];
+            let covers = body.first().is_some_and(|r| r.time() < t)
+                && chunk.get(CHUNK).is_none_or(|r| r.time() >= t);
+            if covers {
+                return Some(c as usize * CHUNK + body.partition_point(|r| r.time() < t) - 1);
+            }
+        }
+        let i = lane.index_at(t - 1)?;
+        self.recent.insert(li, (i / CHUNK) as u32);
+        Some(i)
+    }
+
+    fn trim(&mut self) {
+        if self.arena.len() > 4096 {
+            self.arena.clear();
+            self.index.clear();
+            self.memo = None;
+            self.recent.clear();
+        }
+    }
+}
+
+/// Where the segments of pieces go.
+#[derive(Debug)]
+pub(super) enum Sink {
+    /// Segments, latest first, with the holders of scheduling latency if `holders`.
+    Segments {
+        /// The segments.
+        out: Vec<Segment>,
+        /// Whether to find holders.
+        holders: bool,
+    },
+    /// Only the time per category.
+    Totals(CategoryTotals),
+}
+
+/// Reads goroutine and P spans, keeping the chunks it decoded.
 #[derive(Debug)]
 pub(super) struct SpanReader<'t> {
     t: &'t Timelines,
-    chunks: HashMap<(u32, u32), Box<[GoSpan]>>,
+    go: Chunks<GoSpan>,
+    procs: Chunks<ProcSpan>,
 }
 
 impl<'t> SpanReader<'t> {
     pub fn new(t: &'t Timelines) -> Self {
         Self {
             t,
-            chunks: HashMap::new(),
+            go: Chunks::default(),
+            procs: Chunks::default(),
         }
     }
 
-    fn chunk(&mut self, gi: u32, c: u32) -> &[GoSpan] {
-        let t = self.t;
-        self.chunks.entry((gi, c)).or_insert_with(|| {
-            t.goroutines[gi as usize]
-                .spans
-                .iter_from(c as usize * CHUNK)
-                .take(CHUNK + 1)
-                .collect()
-        })
+    fn lane(&self, gi: u32) -> &'t Lane<GoSpan> {
+        &self.t.goroutines[gi as usize].spans
     }
 
     /// Span `i` of goroutine `gi` (which must exist).
     pub fn get(&mut self, gi: u32, i: usize) -> GoSpan {
-        let c = (i / CHUNK) as u32;
-        self.chunk(gi, c)[i % CHUNK]
+        self.go.get(self.lane(gi), gi, i)
     }
 
     /// When span `i` ends: the next span's start, or the end of the trace.
     pub fn end(&mut self, gi: u32, i: usize) -> Time {
-        let t_end = self.t.end;
-        let c = (i / CHUNK) as u32;
-        self.chunk(gi, c)
-            .get(i % CHUNK + 1)
-            .map_or(t_end, |s| s.time)
+        self.go.end(self.lane(gi), gi, i, self.t.end)
     }
 
     /// Forgets decoded chunks when many are kept (for whole-trace passes).
     pub fn trim(&mut self) {
-        if self.chunks.len() > 4096 {
-            self.chunks.clear();
-        }
+        self.go.trim();
+        self.procs.trim();
     }
 
     /// The number of spans of goroutine `gi`.
     pub fn len(&self, gi: u32) -> usize {
-        self.t.goroutines[gi as usize].spans.len()
+        self.lane(gi).len()
     }
 
     /// The span of `gi` in which the instant just before `t` lies (the last span starting
     /// before `t`), trying `hint` and the span before it first.
     pub fn locate(&mut self, gi: u32, t: Time, hint: Option<usize>) -> Option<usize> {
-        if let Some(h) = hint {
-            for i in [Some(h), h.checked_sub(1)].into_iter().flatten() {
-                if i < self.len(gi) && self.get(gi, i).time < t && t <= self.end(gi, i) {
-                    return Some(i);
-                }
-            }
-        }
-        self.t.goroutines[gi as usize].spans.index_at(t - 1)
+        self.go.locate(self.lane(gi), gi, t, hint, self.t.end)
     }
 
     /// The state of `gi` just before `t`, if it has a span then.
     pub fn state_before(&mut self, gi: u32, t: Time) -> Option<GoState> {
         let i = self.locate(gi, t, None)?;
         Some(self.get(gi, i).state)
+    }
+
+    /// Calls `f` with every span of the P at index `pi` of [`Timelines::procs`] that
+    /// overlaps `[a, b)`, clipped to it.
+    fn each_proc_span(&mut self, pi: u32, a: Time, b: Time, mut f: impl FnMut(ProcSpan, Duration)) {
+        let lane = &self.t.procs[pi as usize].spans;
+        let mut i = self
+            .procs
+            .locate(lane, pi, a + 1, None, self.t.end)
+            .unwrap_or(0);
+        while i < lane.len() {
+            let s = self.procs.get(lane, pi, i);
+            if s.time >= b {
+                break;
+            }
+            let end = self.procs.end(lane, pi, i, self.t.end).min(b);
+            let d = end - s.time.max(a);
+            if d > 0 {
+                f(s, d);
+            }
+            i += 1;
+        }
     }
 }
 
@@ -212,48 +324,27 @@ impl<'t> Context<'t> {
                 _ => Wake::Unknown,
             };
         }
-        // Waiting → running with no unblock: a coroutine switch (iter.Pull), where the
-        // goroutine that ran on the same P blocked at that instant and handed over.
-        if next.state == GoState::Running
-            && let Some(w) = self.switcher(spans, next.p, next.time)
-            && w != g.id
-            && let Some(wi) = self.index(w)
-        {
-            let stack = spans
-                .locate(wi, next.time + 1, None)
-                .map_or(StackId::NONE, |j| spans.get(wi, j).stack);
-            return Wake::Goroutine {
-                gi: wi,
-                stack,
-                at: next.time,
-            };
-        }
         Wake::Unknown
     }
 
-    /// The goroutine that ran on P `p` until exactly `t` and blocked then.
-    fn switcher(&self, spans: &mut SpanReader<'_>, p: i64, t: Time) -> Option<GoId> {
-        let lane = &self.t.proc(p)?.spans;
-        let ps = lane.get(lane.index_at(t - 1)?)?;
-        if ps.activity != ProcActivity::Running || ps.g < 0 {
-            return None;
-        }
-        let wi = self.index(ps.g)?;
-        let j = spans.locate(wi, t, None)?;
-        let running = spans.get(wi, j).state == GoState::Running;
-        let k = j + 1;
-        let blocked = k < spans.len(wi) && {
-            let n = spans.get(wi, k);
-            n.time == t && n.state == GoState::Waiting
-        };
-        (running && blocked).then_some(ps.g)
-    }
-
-    /// The category of a piece of goroutine `gi`'s span `i` before splitting by STW pauses
-    /// and assists.
-    fn base(&self, spans: &mut SpanReader<'_>, gi: u32, span: Option<usize>) -> Category {
+    /// The category of a piece of goroutine `gi`'s span `i`, ending at `end`, before
+    /// splitting by STW pauses and assists.
+    fn base(
+        &self,
+        spans: &mut SpanReader<'_>,
+        gi: u32,
+        span: Option<usize>,
+        end: Time,
+    ) -> Category {
         let Some(i) = span else {
-            return Category::Unknown;
+            // Before a goroutine that the runtime created (a `time.AfterFunc` callback, …)
+            // existed, whoever waits for it waits for the runtime.
+            let g = self.goroutine(gi);
+            return if g.created == Some(end) && g.creator < 0 {
+                Category::RuntimeWait
+            } else {
+                Category::Unknown
+            };
         };
         match spans.get(gi, i).state {
             GoState::Running => Category::Running,
@@ -268,20 +359,58 @@ impl<'t> Context<'t> {
     }
 
     /// Appends the segments of `p`, latest first, to `out`.
-    pub fn emit(
-        &self,
-        spans: &mut SpanReader<'_>,
-        p: &Piece,
-        holders: bool,
-        out: &mut Vec<Segment>,
-    ) {
+    pub fn emit(&self, spans: &mut SpanReader<'_>, p: &Piece, sink: &mut Sink) {
         if p.start >= p.end {
             return;
         }
         let g = self.goroutine(p.gi);
-        let base = self.base(spans, p.gi, p.span);
+        let base = self.base(spans, p.gi, p.span, p.end);
+        // Cut points: STW pauses (running and runnable time), assists (running time).
+        let mut cuts: Vec<(Time, Time, Category, StrId)> = Vec::new();
+        if matches!(base, Category::Running | Category::SchedLatency) {
+            let from = self.stw.partition_point(|s| s.end <= p.start);
+            for s in self.stw[from..].iter().take_while(|s| s.start < p.end) {
+                cuts.push((
+                    s.start.max(p.start),
+                    s.end.min(p.end),
+                    Category::Stw,
+                    s.kind,
+                ));
+            }
+        }
+        if base == Category::Running && !g.assists.is_empty() {
+            let t = self.t;
+            let from = g.assists.partition_point(|a| clamp(*a, t).1 <= p.start);
+            for a in g.assists[from..]
+                .iter()
+                .take_while(|a| clamp(**a, t).0 < p.end)
+            {
+                let (s, e) = clamp(*a, t);
+                cuts.push((s.max(p.start), e.min(p.end), Category::GcAssist, StrId(0)));
+            }
+        }
+        let (out, holders) = match sink {
+            Sink::Totals(totals) => {
+                // STW pauses are disjoint, and so are one goroutine's assists; an assist's
+                // part inside a pause counts as STW.
+                let mut left = p.end - p.start;
+                for c in &cuts {
+                    let mut d = c.1 - c.0;
+                    if c.2 == Category::GcAssist {
+                        for s in cuts.iter().filter(|s| s.2 == Category::Stw) {
+                            d -= (c.1.min(s.1) - c.0.max(s.0)).max(0);
+                        }
+                    }
+                    totals.add(c.2, d);
+                    left -= d;
+                }
+                totals.add(base, left);
+                return;
+            }
+            Sink::Segments { out, holders } => (out, *holders),
+        };
         let (stack, reason) = match p.span {
-            None => (StackId::NONE, StrId(0)),
+            None => (g.start_stack, StrId(0)),
             Some(i) => {
                 let s = spans.get(p.gi, i);
                 match s.state {
@@ -298,24 +427,20 @@ impl<'t> Context<'t> {
                 }
             }
         };
-        // Cut points: STW pauses (running and runnable time), assists (running time).
-        let mut cuts: Vec<(Time, Time, Category, StrId)> = Vec::new();
-        if matches!(base, Category::Running | Category::SchedLatency) {
-            let from = self.stw.partition_point(|s| s.end <= p.start);
-            for s in self.stw[from..].iter().take_while(|s| s.start < p.end) {
-                cuts.push((s.start, s.end, Category::Stw, s.kind));
-            }
-        }
-        if base == Category::Running && !g.assists.is_empty() {
-            let t = self.t;
-            let from = g.assists.partition_point(|a| clamp(*a, t).1 <= p.start);
-            for a in g.assists[from..]
-                .iter()
-                .take_while(|a| clamp(**a, t).0 < p.end)
-            {
-                let (s, e) = clamp(*a, t);
-                cuts.push((s, e, Category::GcAssist, StrId(0)));
-            }
+        if cuts.is_empty() {
+            let seg = Segment {
+                g: g.id,
+                category: base,
+                start: p.start,
+                end: p.end,
+                stack,
+                reason,
+                next: p.next,
+                holders: Vec::new(),
+                idle_procs: 0,
+            };
+            out.push(self.finish(spans, seg, holders));
+            return;
         }
         // Walk the piece from its end back, taking the first cut that covers each instant
         // (STW before assists).
@@ -344,7 +469,7 @@ impl<'t> Context<'t> {
                 continue;
             }
             if let Some(l) = last.take() {
-                out.push(self.finish(l, holders));
+                out.push(self.finish(spans, l, holders));
             }
             last = Some(Segment {
                 g: g.id,
@@ -360,13 +485,13 @@ impl<'t> Context<'t> {
             next = Link::Continue;
         }
         if let Some(l) = last {
-            out.push(self.finish(l, holders));
+            out.push(self.finish(spans, l, holders));
         }
     }
 
-    fn finish(&self, mut s: Segment, holders: bool) -> Segment {
+    fn finish(&self, spans: &mut SpanReader<'_>, mut s: Segment, holders: bool) -> Segment {
         if holders && s.category == Category::SchedLatency {
-            let (h, idle) = self.holders(s.start, s.end);
+            let (h, idle) = self.holders(spans, s.start, s.end);
             s.holders = h;
             s.idle_procs = idle;
         }
@@ -374,28 +499,20 @@ impl<'t> Context<'t> {
     }
 
     /// The goroutines that held Ps during `[a, b]`, longest first, and the idle P-time.
-    pub fn holders(&self, a: Time, b: Time) -> (Vec<Holder>, Duration) {
+    pub fn holders(&self, spans: &mut SpanReader<'_>, a: Time, b: Time) -> (Vec<Holder>, Duration) {
         let mut out: Vec<Holder> = Vec::new();
         let mut idle = 0;
-        for p in &self.t.procs {
-            let mut it = p.spans.iter_range(a, b).peekable();
-            while let Some(s) = it.next() {
-                let end = it.peek().map_or(b, |n| n.time).min(b);
-                let d = end - s.time.max(a);
-                if d <= 0 {
-                    continue;
-                }
-                match s.activity {
-                    ProcActivity::Running | ProcActivity::Syscall if s.g >= 0 => {
-                        match out.iter_mut().find(|h| h.g == s.g) {
-                            Some(h) => h.time += d,
-                            None => out.push(Holder { g: s.g, time: d }),
-                        }
+        for pi in 0..self.t.procs.len() as u32 {
+            spans.each_proc_span(pi, a, b, |s, d| match s.activity {
+                ProcActivity::Running | ProcActivity::Syscall if s.g >= 0 => {
+                    match out.iter_mut().find(|h| h.g == s.g) {
+                        Some(h) => h.time += d,
+                        None => out.push(Holder { g: s.g, time: d }),
                     }
-                    ProcActivity::Idle => idle += d,
-                    _ => {}
                 }
-            }
+                ProcActivity::Idle => idle += d,
+                _ => {}
+            });
         }
         out.sort_by(|x, y| y.time.cmp(&x.time).then_with(|| x.g.cmp(&y.g)));
         (out, idle)
