@@ -204,7 +204,7 @@ fn main_goroutine(t: &goroscope_trace::timeline::Timelines) -> Option<(i64, i64,
     let g = t
         .goroutines
         .iter()
-        .find(|g| t.strings.get(g.name) == b"runtime.main")
+        .find(|g| matches!(t.strings.get(g.name), b"runtime.main" | b"main.main"))
         .or_else(|| t.goroutines.first())?;
     interval(t, g.id)
 }

@@ -158,6 +158,17 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
     if cancel_flag().load(Ordering::SeqCst) {
         return Err(Fail::new(exit::INTERRUPTED, "interrupted"));
     }
+    let t = &trace.timelines;
+    if t.goroutines.is_empty()
+        && t.procs.is_empty()
+        && let Some(w) = trace.warnings.first()
+    {
+        // Damaged before anything useful: the loader kept nothing but the header.
+        return Err(Fail::new(
+            exit::UNREADABLE,
+            format!("nothing could be read: {w}: {}", path.display()),
+        ));
+    }
     for w in &trace.warnings {
         eprintln!("goroscope: warning: {w}: {}", path.display());
     }

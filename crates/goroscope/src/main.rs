@@ -146,6 +146,14 @@ fn main() -> ExitCode {
             Cli::command().print_help().ok();
             return ExitCode::from(exit::USAGE);
         };
+        if !file.exists() {
+            // Most likely a mistyped command rather than a missing trace.
+            eprintln!(
+                "goroscope: no such command or file: {} (see `goroscope --help`)",
+                file.display()
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         return viewer::run(&viewer::ViewOptions {
             file,
             screenshot_to: cli.screenshot_to,
