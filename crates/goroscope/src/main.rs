@@ -11,6 +11,7 @@ mod export;
 mod load;
 mod meta;
 mod output;
+mod pprof_cmd;
 mod report;
 mod summary;
 mod viewer;
@@ -127,6 +128,10 @@ Exit codes: 0 passed, 1 failed, 2 usage or configuration error, 3 unreadable tra
     /// Convert a trace between Go's binary form and Go's text form (the syntax of Go's
     /// golden tests and of `go tool trace -d=wire`), e.g. to hand-edit a trace.
     Convert(dump::ConvertCmd),
+    /// Write a pprof profile of where goroutines waited, for `go tool pprof`: Go's own
+    /// (`net`, `sync`, `syscall`, `sched`, identical to `go tool trace -pprof=KIND`) or
+    /// `released-by` (blocked time charged to the code that released the waiter).
+    Pprof(pprof_cmd::PprofArgs),
     /// Print a shell completion script (e.g. `goroscope completions bash >
     /// ~/.local/share/bash-completion/completions/goroscope`).
     Completions(meta::CompletionsCmd),
@@ -169,6 +174,7 @@ fn main() -> ExitCode {
                 screenshot_to,
             });
         }
+        Command::Pprof(args) => return pprof_cmd::run(&args),
         Command::Summary(c) => c.run(),
         Command::Blocking(c) => c.run(),
         Command::Sched(c) => c.run(),
