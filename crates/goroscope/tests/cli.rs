@@ -730,3 +730,51 @@ fn output_to_a_file_equals_standard_output() {
         ok(&["blocking", "-f", "md", SCHED])
     );
 }
+
+// --- the documentation ----------------------------------------------------------------
+
+#[test]
+fn the_documented_rule_thresholds_are_the_defaults() {
+    let doc = std::fs::read_to_string(root().join("docs/cli.md")).expect("docs/cli.md");
+    let start = doc.find("```toml\n[leaks]").expect("the config example") + "```toml\n".len();
+    let toml = &doc[start..start + doc[start..].find("```").expect("end of block")];
+    let config = scratch("doc-config").join("findings.toml");
+    std::fs::write(&config, toml).expect("write");
+    let with = goroscope(&["check", "--config", config.to_str().expect("utf-8"), SCHED]);
+    let without = goroscope(&["check", SCHED]);
+    assert_eq!(with.code, without.code);
+    assert_eq!(with.stdout, without.stdout);
+    assert!(with.stderr.is_empty(), "{}", with.stderr);
+}
+
+#[test]
+fn every_json_schema_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/json-schema.md")).expect("doc");
+    let mut seen = Vec::new();
+    for args in [
+        &["summary", "-f", "json", SCHED][..],
+        &["blocking", "-f", "json", SCHED],
+        &["sched", "-f", "json", SCHED],
+        &["critical-path", "-f", "json", ANNOTATIONS],
+        &["check", "-f", "json", "--fail-on", "never", SCHED],
+        &["diff", "-f", "json", SCHED, SCHED],
+    ] {
+        let v = json(&ok(args));
+        let schema = v["schema"].as_str().expect("schema").to_owned();
+        assert!(
+            doc.contains(&format!("## `{schema}`")),
+            "{schema} undocumented"
+        );
+        assert_eq!(v["schema_version"], 1);
+        seen.push(schema);
+    }
+    let events = ok(&["dump", "-f", "json", ANNOTATIONS]);
+    let header = json(events.lines().next().expect("header"));
+    assert!(doc.contains(&format!(
+        "## `{}`",
+        header["schema"].as_str().expect("schema")
+    )));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 6);
+}

@@ -13,24 +13,32 @@ use goroscope_trace::timeline::Timelines;
 use crate::doc::{Document, Section, Table, Value};
 use crate::model::{SCHEMA_VERSION, SiteOut, TraceInfo, describe, limit};
 
-/// Time per category of a critical path, in nanoseconds.
+/// Time per category of a critical path, in nanoseconds (JSON keys end in `_ns`).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
 pub struct Categories {
     /// Running on a P.
+    #[serde(rename = "running_ns")]
     pub running: i64,
     /// Running a GC mark assist.
+    #[serde(rename = "gc_assist_ns")]
     pub gc_assist: i64,
     /// Runnable, waiting for a P.
+    #[serde(rename = "sched_latency_ns")]
     pub sched_latency: i64,
     /// In a syscall.
+    #[serde(rename = "syscall_ns")]
     pub syscall: i64,
     /// Stopped by the world stopping.
+    #[serde(rename = "stw_ns")]
     pub stw: i64,
     /// Waiting for the runtime (timers, network poller).
+    #[serde(rename = "runtime_wait_ns")]
     pub runtime_wait: i64,
     /// Waiting, and who released it is not in the trace.
+    #[serde(rename = "blocked_ns")]
     pub blocked: i64,
     /// State not known.
+    #[serde(rename = "unknown_ns")]
     pub unknown: i64,
 }
 
