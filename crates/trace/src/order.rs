@@ -5,7 +5,7 @@
 //! threads ("not ready"), or can never happen (an error). Ready events are queued, sometimes
 //! with synthesized companions, and their context and arguments are completed on the way.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use goroscope_format::v2::EventType;
@@ -15,6 +15,7 @@ use crate::event::{
     Ctx, Event, GoId, GoState, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, ProcState,
     ThreadId,
 };
+use crate::reader::PreEvent;
 
 /// A fast hasher for small integer keys (IDs); not for untrusted strings.
 #[derive(Default, Clone, Copy)]
@@ -160,13 +161,131 @@ impl Ranges {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct GState {
     status: u8,
     seq: Seq,
+}
+
+impl GState {
+    fn new(status: u8, seq: Seq) -> Self {
+        Self { status, seq }
+    }
+}
+
+/// What few goroutines have: open user regions and in-flight ranges. Kept apart from
+/// [`GState`] so that the per-goroutine state every event touches stays small. A goroutine
+/// without an entry has neither.
+#[derive(Debug, Clone, Default)]
+struct GMore {
     /// Open user regions: (task, interned name).
     regions: Vec<(u64, u32)>,
     ranges: Ranges,
+}
+
+/// State per ID, for IDs that are mostly small and dense (goroutines, Ps): a vector indexed
+/// by ID, and a hash map for the IDs too large for it (negative, huge, or far beyond the
+/// number of entries, as only a damaged or crafted trace has). An ID below the vector's
+/// length is never in the map.
+#[derive(Debug, Clone)]
+struct Slots<T> {
+    dense: Vec<Option<T>>,
+    sparse: IdMap<i64, T>,
+    len: usize,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Self {
+            dense: Vec::new(),
+            sparse: IdMap::default(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slots<T> {
+    /// IDs below this may grow the vector: at least 64 Ki, and twice the entries.
+    fn dense_limit(&self) -> usize {
+        (2 * self.len).max(1 << 16)
+    }
+
+    #[inline]
+    fn get(&self, id: i64) -> Option<&T> {
+        match self.dense.get(id as usize) {
+            Some(slot) if id >= 0 => slot.as_ref(),
+            _ if self.sparse.is_empty() => None,
+            _ => self.sparse.get(&id),
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, id: i64) -> Option<&mut T> {
+        match self.dense.get_mut(id as usize) {
+            Some(slot) if id >= 0 => slot.as_mut(),
+            _ if self.sparse.is_empty() => None,
+            _ => self.sparse.get_mut(&id),
+        }
+    }
+
+    #[inline]
+    fn contains_key(&self, id: i64) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn insert(&mut self, id: i64, v: T) {
+        if id >= 0 && (id as usize) >= self.dense.len() && (id as usize) < self.dense_limit() {
+            self.grow(id as usize + 1);
+        }
+        let old = match self.dense.get_mut(id as usize) {
+            Some(slot) if id >= 0 => slot.replace(v),
+            _ => self.sparse.insert(id, v),
+        };
+        if old.is_none() {
+            self.len += 1;
+        }
+    }
+
+    /// Grows the vector to at least `min` slots, moving in the map's entries it now covers.
+    #[cold]
+    fn grow(&mut self, min: usize) {
+        let new_len = min.next_power_of_two().min(self.dense_limit()).max(min);
+        self.dense.resize_with(new_len, || None);
+        if !self.sparse.is_empty() {
+            let moved: Vec<i64> = self
+                .sparse
+                .keys()
+                .copied()
+                .filter(|&id| id >= 0 && (id as usize) < new_len)
+                .collect();
+            for id in moved {
+                self.dense[id as usize] = self.sparse.remove(&id);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: i64) -> Option<T> {
+        let old = match self.dense.get_mut(id as usize) {
+            Some(slot) if id >= 0 => slot.take(),
+            _ => self.sparse.remove(&id),
+        };
+        if old.is_some() {
+            self.len -= 1;
+        }
+        old
+    }
+
+    /// Every `(id, state)`, in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (i64, &T)> {
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as i64, s)));
+        #[allow(clippy::iter_over_hash_type)] // Callers sort.
+        let sparse = self.sparse.iter().map(|(&id, s)| (id, s));
+        dense.chain(sparse)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -198,8 +317,10 @@ pub(crate) trait StringLookup {
 /// The scheduler state carried through the trace.
 #[derive(Debug, Clone)]
 pub(crate) struct Ordering {
-    g: IdMap<GoId, GState>,
-    p: IdMap<ProcId, PState>,
+    g: Slots<GState>,
+    /// Regions and ranges of the goroutines that have any.
+    g_more: IdMap<GoId, GMore>,
+    p: Slots<PState>,
     /// Thread states, indexed through `m_index` (threads are never forgotten).
     ms: Vec<MState>,
     m_index: IdMap<ThreadId, u32>,
@@ -207,10 +328,10 @@ pub(crate) struct Ordering {
     gc_seq: u64,
     gc: GcState,
     initial_gen: u64,
-    /// The first ready event (most advances queue exactly one).
-    first: Option<Event>,
-    /// Further ready events, after `first`.
-    queue: VecDeque<Event>,
+    /// Ready events, in order: the reader hands them out from here.
+    pub(crate) out: Vec<Event>,
+    /// The tables of the event being advanced (for the events it queues).
+    table: u32,
     /// Interned strings (region and task names), compared by value across generations.
     names: Vec<Vec<u8>>,
     name_ids: HashMap<Vec<u8>, u32>,
@@ -238,7 +359,23 @@ const USER_GO: Reqs = Reqs {
     g: Need::Must,
 };
 
+#[inline(always)]
 fn validate(ctx: Ctx, r: Reqs) -> Result<()> {
+    let ok = (r.m != Need::Must || ctx.m != NO_THREAD)
+        && (r.m != Need::No || ctx.m == NO_THREAD)
+        && (r.p != Need::Must || ctx.p != NO_PROC)
+        && (r.p != Need::No || ctx.p == NO_PROC)
+        && (r.g != Need::Must || ctx.g != NO_GOROUTINE)
+        && (r.g != Need::No || ctx.g == NO_GOROUTINE);
+    if ok {
+        Ok(())
+    } else {
+        Err(validate_error(ctx, r))
+    }
+}
+
+#[cold]
+fn validate_error(ctx: Ctx, r: Reqs) -> Error {
     let msg = if r.m == Need::Must && ctx.m == NO_THREAD {
         "expected a thread but didn't have one"
     } else if r.m == Need::No && ctx.m != NO_THREAD {
@@ -252,9 +389,9 @@ fn validate(ctx: Ctx, r: Reqs) -> Result<()> {
     } else if r.g == Need::No && ctx.g != NO_GOROUTINE {
         "expected no goroutine but had one"
     } else {
-        return Ok(());
+        "internal error: context check"
     };
-    Err(Error::order(msg))
+    Error::order(msg)
 }
 
 /// The result of a handler: ready with the thread's new context, or not ready.
@@ -263,16 +400,17 @@ type Step = Result<Option<Ctx>>;
 impl Default for Ordering {
     fn default() -> Self {
         Self {
-            g: IdMap::default(),
-            p: IdMap::default(),
+            g: Slots::default(),
+            g_more: IdMap::default(),
+            p: Slots::default(),
             ms: Vec::new(),
             m_index: IdMap::default(),
             tasks: IdMap::default(),
             gc_seq: 0,
             gc: GcState::Undetermined,
             initial_gen: 0,
-            first: None,
-            queue: VecDeque::new(),
+            out: Vec::new(),
+            table: u32::MAX,
             names: Vec::new(),
             name_ids: HashMap::new(),
             extra_ids: HashMap::new(),
@@ -280,17 +418,31 @@ impl Default for Ordering {
     }
 }
 
+#[cold]
+fn running_g_error(ty: EventType, cur: Ctx, want: u8, exists: bool) -> Error {
+    if !exists {
+        return Error::order(format!(
+            "event {} for goroutine ({}) that doesn't exist",
+            ev_name(ty),
+            cur.g
+        ));
+    }
+    let name = if want == gs::SYSCALL && ty == EventType::GO_DESTROY_SYSCALL {
+        "Syscall"
+    } else {
+        "Running"
+    };
+    Error::order(format!(
+        "{} event for goroutine that's not {name}",
+        ev_name(ty)
+    ))
+}
+
 fn ev_name(ty: EventType) -> std::borrow::Cow<'static, str> {
     ty.name()
 }
 
 impl Ordering {
-    /// The next ready event, if any.
-    #[inline]
-    pub(crate) fn next(&mut self) -> Option<Event> {
-        self.first.take().or_else(|| self.queue.pop_front())
-    }
-
     /// The index of thread `m`'s state, created if new.
     fn thread(&mut self, m: ThreadId) -> usize {
         if let Some(&i) = self.m_index.get(&m) {
@@ -310,23 +462,45 @@ impl Ordering {
         self.ms.get_mut(i as usize)
     }
 
-    /// Tries to advance `ev` (time and arguments set, context not yet) from thread `m` in
-    /// generation `generation`. Returns whether it was ready; ready events (and any they
-    /// synthesize) come out of [`Ordering::next`]. `m_slot` caches the index of the thread's
-    /// state between calls (`u32::MAX` until the first call, which creates the state, as
-    /// Go's reader does on a thread's first event).
+    /// Forgets goroutine `g` (it ended), with its regions and ranges.
+    fn remove_g(&mut self, g: GoId) {
+        self.g.remove(g);
+        if !self.g_more.is_empty() {
+            self.g_more.remove(&g);
+        }
+    }
+
+    /// Drops `g`'s entry of regions and ranges if it holds none.
+    fn forget_empty_more(&mut self, g: GoId) {
+        if self
+            .g_more
+            .get(&g)
+            .is_some_and(|m| m.regions.is_empty() && m.ranges.0.is_empty())
+        {
+            self.g_more.remove(&g);
+        }
+    }
+
+    /// Tries to advance `ev` from thread `m`; `at` is the generation and the index of its
+    /// tables. Returns whether it was ready; ready events (and any they synthesize) are
+    /// appended to [`Ordering::out`]. `m_slot` caches the index of the thread's state
+    /// between calls (`u32::MAX` until the first call, which creates the state, as Go's
+    /// reader does on a thread's first event).
+    #[inline(always)]
     pub(crate) fn advance(
         &mut self,
-        ev: &Event,
+        ev: &PreEvent,
+        at: (u64, u32),
         strings: &dyn StringLookup,
         extra: &mut Vec<Vec<u8>>,
         m: ThreadId,
         m_slot: &mut u32,
-        generation: u64,
     ) -> Result<bool> {
+        let (generation, table) = at;
         if self.initial_gen == 0 {
             self.initial_gen = generation;
         }
+        self.table = table;
         let cur = if m == NO_THREAD {
             Ctx::NONE
         } else {
@@ -340,39 +514,38 @@ impl Ordering {
                 g: ms.g,
             }
         };
-        let mut ev = *ev;
         use EventType as T;
         let step = match ev.ty {
-            T::PROCS_CHANGE | T::GO_LABEL | T::USER_LOG => self.annotation(&mut ev, cur),
-            T::PROC_START => self.proc_start(&mut ev, cur, generation),
-            T::PROC_STOP => self.proc_stop(&mut ev, cur),
-            T::PROC_STEAL => self.proc_steal(&mut ev, cur, generation),
-            T::PROC_STATUS => self.proc_status(&mut ev, cur, generation),
-            T::GO_CREATE | T::GO_CREATE_BLOCKED => self.go_create(&mut ev, cur, generation),
-            T::GO_CREATE_SYSCALL => self.go_create_syscall(&mut ev, cur, generation),
-            T::GO_START => self.go_start(&mut ev, cur, generation),
-            T::GO_DESTROY | T::GO_STOP | T::GO_BLOCK => self.go_stop_exec(&mut ev, cur),
-            T::GO_DESTROY_SYSCALL => self.go_destroy_syscall(&mut ev, cur),
-            T::GO_UNBLOCK => self.go_unblock(&mut ev, cur, generation),
-            T::GO_SYSCALL_BEGIN => self.go_syscall_begin(&mut ev, cur, generation),
-            T::GO_SYSCALL_END => self.go_syscall_end(&mut ev, cur),
-            T::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(&mut ev, cur),
-            T::GO_STATUS | T::GO_STATUS_STACK => self.go_status(&mut ev, cur, generation),
-            T::STW_BEGIN | T::GC_MARK_ASSIST_BEGIN => self.go_range_begin(&mut ev, cur),
-            T::STW_END | T::GC_MARK_ASSIST_END => self.go_range_end(&mut ev, cur),
-            T::GC_MARK_ASSIST_ACTIVE => self.go_range_active(&mut ev, cur, generation),
-            T::GC_ACTIVE => self.gc_active(&mut ev, cur, generation),
-            T::GC_BEGIN => self.gc_begin(&mut ev, cur),
-            T::GC_END => self.gc_end(&mut ev, cur),
-            T::GC_SWEEP_ACTIVE => self.gc_sweep_active(&mut ev, cur, generation),
-            T::GC_SWEEP_BEGIN => self.gc_sweep_begin(&mut ev, cur),
-            T::GC_SWEEP_END => self.gc_sweep_end(&mut ev, cur),
-            T::HEAP_ALLOC | T::HEAP_GOAL => self.heap_metric(&mut ev, cur),
-            T::USER_TASK_BEGIN => self.task_begin(&mut ev, cur, strings),
-            T::USER_TASK_END => self.task_end(&mut ev, cur, extra),
-            T::USER_REGION_BEGIN | T::USER_REGION_END => self.region(&mut ev, cur, strings),
-            T::GO_SWITCH | T::GO_SWITCH_DESTROY => self.go_switch(&mut ev, cur, generation),
-            t if (128..=136).contains(&t.0) => self.alloc_free(&mut ev, cur),
+            T::PROCS_CHANGE | T::GO_LABEL | T::USER_LOG => self.annotation(ev, cur),
+            T::PROC_START => self.proc_start(ev, cur, generation),
+            T::PROC_STOP => self.proc_stop(ev, cur),
+            T::PROC_STEAL => self.proc_steal(&mut { *ev }, cur, generation),
+            T::PROC_STATUS => self.proc_status(&mut { *ev }, cur, generation),
+            T::GO_CREATE | T::GO_CREATE_BLOCKED => self.go_create(ev, cur, generation),
+            T::GO_CREATE_SYSCALL => self.go_create_syscall(ev, cur, generation),
+            T::GO_START => self.go_start(ev, cur, generation),
+            T::GO_DESTROY | T::GO_STOP | T::GO_BLOCK => self.go_stop_exec(ev, cur),
+            T::GO_DESTROY_SYSCALL => self.go_destroy_syscall(ev, cur),
+            T::GO_UNBLOCK => self.go_unblock(ev, cur, generation),
+            T::GO_SYSCALL_BEGIN => self.go_syscall_begin(ev, cur, generation),
+            T::GO_SYSCALL_END => self.go_syscall_end(ev, cur),
+            T::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(ev, cur),
+            T::GO_STATUS | T::GO_STATUS_STACK => self.go_status(&mut { *ev }, cur, generation),
+            T::STW_BEGIN | T::GC_MARK_ASSIST_BEGIN => self.go_range_begin(ev, cur),
+            T::STW_END | T::GC_MARK_ASSIST_END => self.go_range_end(&mut { *ev }, cur),
+            T::GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, cur, generation),
+            T::GC_ACTIVE => self.gc_active(ev, cur, generation),
+            T::GC_BEGIN => self.gc_begin(ev, cur),
+            T::GC_END => self.gc_end(ev, cur),
+            T::GC_SWEEP_ACTIVE => self.gc_sweep_active(ev, cur, generation),
+            T::GC_SWEEP_BEGIN => self.gc_sweep_begin(ev, cur),
+            T::GC_SWEEP_END => self.gc_sweep_end(ev, cur),
+            T::HEAP_ALLOC | T::HEAP_GOAL => self.heap_metric(ev, cur),
+            T::USER_TASK_BEGIN => self.task_begin(&mut { *ev }, cur, strings),
+            T::USER_TASK_END => self.task_end(&mut { *ev }, cur, extra),
+            T::USER_REGION_BEGIN | T::USER_REGION_END => self.region(ev, cur, strings),
+            T::GO_SWITCH | T::GO_SWITCH_DESTROY => self.go_switch(ev, cur, generation),
+            t if (128..=136).contains(&t.0) => self.alloc_free(ev, cur),
             t => {
                 return Err(Error::order(format!(
                     "bad event type found while ordering: {}",
@@ -393,23 +566,23 @@ impl Ordering {
         }
     }
 
-    #[inline]
-    fn push(&mut self, ev: &Event, ctx: Ctx) {
-        let mut e = *ev;
-        e.ctx = ctx;
-        self.push_event(e);
+    #[inline(always)]
+    fn push(&mut self, ev: &PreEvent, ctx: Ctx) {
+        self.out.push(Event {
+            ty: ev.ty,
+            time: ev.time,
+            ctx,
+            args: ev.args,
+            table: self.table,
+        });
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_event(&mut self, e: Event) {
-        if self.first.is_none() && self.queue.is_empty() {
-            self.first = Some(e);
-        } else {
-            self.queue.push_back(e);
-        }
+        self.out.push(e);
     }
 
-    fn proc_status(&mut self, ev: &mut Event, mut cur: Ctx, generation: u64) -> Step {
+    fn proc_status(&mut self, ev: &mut PreEvent, mut cur: Ctx, generation: u64) -> Step {
         let pid = ev.args[0] as ProcId;
         let status = ev.args[1];
         if status >= 5 {
@@ -420,7 +593,7 @@ impl Ordering {
         let status = status as u8;
         let mut old = ProcState::from_wire(u64::from(status));
         let seq = Seq::new(generation, 0);
-        if let Some(s) = self.p.get_mut(&pid) {
+        if let Some(s) = self.p.get_mut(pid) {
             if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL {
                 old = ProcState::Running;
                 ev.args[1] = u64::from(ps::SYSCALL);
@@ -480,10 +653,11 @@ impl Ordering {
         Ok(Some(new))
     }
 
-    fn proc_start(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    #[inline]
+    fn proc_start(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let pid = ev.args[0] as ProcId;
         let seq = Seq::new(generation, ev.args[1]);
-        let Some(state) = self.p.get_mut(&pid) else {
+        let Some(state) = self.p.get_mut(pid) else {
             return Ok(None);
         };
         if state.status != ps::IDLE || !seq.succeeds(state.seq) || cur.p != NO_PROC {
@@ -503,8 +677,9 @@ impl Ordering {
         Ok(Some(Ctx { p: pid, ..cur }))
     }
 
-    fn proc_stop(&mut self, ev: &mut Event, cur: Ctx) -> Step {
-        let Some(state) = self.p.get_mut(&cur.p) else {
+    #[inline]
+    fn proc_stop(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
+        let Some(state) = self.p.get_mut(cur.p) else {
             return Err(Error::order(format!(
                 "event {} for proc ({}) that doesn't exist",
                 ev_name(ev.ty),
@@ -530,10 +705,10 @@ impl Ordering {
         Ok(Some(Ctx { p: NO_PROC, ..cur }))
     }
 
-    fn proc_steal(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn proc_steal(&mut self, ev: &mut PreEvent, cur: Ctx, generation: u64) -> Step {
         let pid = ev.args[0] as ProcId;
         let seq = Seq::new(generation, ev.args[1]);
-        let Some(state) = self.p.get_mut(&pid) else {
+        let Some(state) = self.p.get_mut(pid) else {
             return Ok(None);
         };
         if (state.status != ps::SYSCALL && state.status != ps::SYSCALL_ABANDONED)
@@ -584,7 +759,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn go_status(&mut self, ev: &mut Event, mut cur: Ctx, generation: u64) -> Step {
+    fn go_status(&mut self, ev: &mut PreEvent, mut cur: Ctx, generation: u64) -> Step {
         let gid = ev.args[0] as GoId;
         let mid = ev.args[1] as ThreadId;
         let status = ev.args[2];
@@ -596,7 +771,7 @@ impl Ordering {
         let status = status as u8;
         let mut old = GoState::from_wire(u64::from(status));
         let seq = Seq::new(generation, 0);
-        if let Some(s) = self.g.get_mut(&gid) {
+        if let Some(s) = self.g.get_mut(gid) {
             if s.status != status {
                 return Err(Error::order(format!(
                     "inconsistent status for goroutine {gid}: old {} vs. new {}",
@@ -606,15 +781,7 @@ impl Ordering {
             }
             s.seq = seq;
         } else if generation == self.initial_gen {
-            self.g.insert(
-                gid,
-                GState {
-                    status,
-                    seq,
-                    regions: Vec::new(),
-                    ranges: Ranges::default(),
-                },
-            );
+            self.g.insert(gid, GState::new(status, seq));
             old = GoState::Undetermined;
         } else {
             return Err(Error::order(format!(
@@ -665,7 +832,7 @@ impl Ordering {
         Ok(Some(new))
     }
 
-    fn go_create(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn go_create(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         validate(
             cur,
             Reqs {
@@ -674,7 +841,7 @@ impl Ordering {
                 g: Need::May,
             },
         )?;
-        if let Some(s) = self.g.get(&cur.g)
+        if let Some(s) = self.g.get(cur.g)
             && s.status != gs::RUNNING
         {
             return Err(Error::order(format!(
@@ -683,7 +850,7 @@ impl Ordering {
             )));
         }
         let new_g = ev.args[0] as GoId;
-        if self.g.contains_key(&new_g) {
+        if self.g.contains_key(new_g) {
             return Err(Error::order(format!(
                 "tried to create goroutine ({new_g}) that already exists"
             )));
@@ -693,42 +860,22 @@ impl Ordering {
         } else {
             gs::RUNNABLE
         };
-        self.g.insert(
-            new_g,
-            GState {
-                status,
-                seq: Seq::new(generation, 0),
-                regions: Vec::new(),
-                ranges: Ranges::default(),
-            },
-        );
+        self.g
+            .insert(new_g, GState::new(status, Seq::new(generation, 0)));
         self.push(ev, cur);
         Ok(Some(cur))
     }
 
+    #[inline]
     fn running_g(&mut self, ty: EventType, cur: Ctx, want: u8) -> Result<&mut GState> {
-        let Some(state) = self.g.get_mut(&cur.g) else {
-            return Err(Error::order(format!(
-                "event {} for goroutine ({}) that doesn't exist",
-                ev_name(ty),
-                cur.g
-            )));
-        };
-        if state.status != want {
-            let name = if want == gs::SYSCALL && ty == EventType::GO_DESTROY_SYSCALL {
-                "Syscall"
-            } else {
-                "Running"
-            };
-            return Err(Error::order(format!(
-                "{} event for goroutine that's not {name}",
-                ev_name(ty)
-            )));
+        match self.g.get_mut(cur.g) {
+            Some(state) if state.status == want => Ok(state),
+            found => Err(running_g_error(ty, cur, want, found.is_some())),
         }
-        Ok(state)
     }
 
-    fn go_stop_exec(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline(always)]
+    fn go_stop_exec(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(cur, USER_GO)?;
         let ty = ev.ty;
         let state = self.running_g(ty, cur, gs::RUNNING)?;
@@ -736,7 +883,7 @@ impl Ordering {
             EventType::GO_STOP => state.status = gs::RUNNABLE,
             EventType::GO_BLOCK => state.status = gs::WAITING,
             _ => {
-                self.g.remove(&cur.g);
+                self.remove_g(cur.g);
             }
         }
         self.push(ev, cur);
@@ -746,10 +893,11 @@ impl Ordering {
         }))
     }
 
-    fn go_start(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    #[inline(always)]
+    fn go_start(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(generation, ev.args[1]);
-        let Some(state) = self.g.get_mut(&gid) else {
+        let Some(state) = self.g.get_mut(gid) else {
             return Ok(None);
         };
         if state.status != gs::RUNNABLE || !seq.succeeds(state.seq) {
@@ -769,10 +917,11 @@ impl Ordering {
         Ok(Some(Ctx { g: gid, ..cur }))
     }
 
-    fn go_unblock(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    #[inline]
+    fn go_unblock(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(generation, ev.args[1]);
-        let Some(state) = self.g.get_mut(&gid) else {
+        let Some(state) = self.g.get_mut(gid) else {
             return Ok(None);
         };
         if state.status != gs::WAITING || !seq.succeeds(state.seq) {
@@ -784,13 +933,13 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn go_switch(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn go_switch(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         validate(cur, USER_GO)?;
         let ty = ev.ty;
         self.running_g(ty, cur, gs::RUNNING)?;
         let next = ev.args[0] as GoId;
         let seq = Seq::new(generation, ev.args[1]);
-        match self.g.get(&next) {
+        match self.g.get(next) {
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {}
             _ => return Ok(None),
         }
@@ -800,18 +949,18 @@ impl Ordering {
             time: ev.time,
             ctx: cur,
             args: [0; 4],
-            table: ev.table,
+            table: self.table,
         };
         if ty == EventType::GO_SWITCH {
-            if let Some(s) = self.g.get_mut(&cur.g) {
+            if let Some(s) = self.g.get_mut(cur.g) {
                 s.status = gs::WAITING;
             }
         } else {
-            self.g.remove(&cur.g);
+            self.remove_g(cur.g);
             synth.ty = EventType::GO_DESTROY;
         }
         self.push_event(synth);
-        if let Some(s) = self.g.get_mut(&next) {
+        if let Some(s) = self.g.get_mut(next) {
             s.status = gs::RUNNING;
             s.seq = seq;
         }
@@ -823,17 +972,18 @@ impl Ordering {
                 ..cur
             },
             args: [next as u64, ev.args[1], 0, 0],
-            table: ev.table,
+            table: self.table,
         };
         self.push_event(start);
         Ok(Some(Ctx { g: next, ..cur }))
     }
 
-    fn go_syscall_begin(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    #[inline]
+    fn go_syscall_begin(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         validate(cur, USER_GO)?;
         let ty = ev.ty;
         self.running_g(ty, cur, gs::RUNNING)?.status = gs::SYSCALL;
-        let Some(p) = self.p.get_mut(&cur.p) else {
+        let Some(p) = self.p.get_mut(cur.p) else {
             return Err(Error::order(format!(
                 "uninitialized proc {} found during {}",
                 cur.p,
@@ -854,11 +1004,12 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn go_syscall_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline]
+    fn go_syscall_end(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(cur, USER_GO)?;
         let ty = ev.ty;
         self.running_g(ty, cur, gs::SYSCALL)?.status = gs::RUNNING;
-        let Some(p) = self.p.get_mut(&cur.p) else {
+        let Some(p) = self.p.get_mut(cur.p) else {
             return Err(Error::order(format!(
                 "uninitialized proc {} found during {}",
                 cur.p,
@@ -877,9 +1028,9 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn go_syscall_end_blocked(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn go_syscall_end_blocked(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         if cur.p != NO_PROC {
-            let Some(p) = self.p.get(&cur.p) else {
+            let Some(p) = self.p.get(cur.p) else {
                 return Err(Error::order(format!(
                     "uninitialized proc {} found during {}",
                     cur.p,
@@ -906,7 +1057,7 @@ impl Ordering {
         }))
     }
 
-    fn go_create_syscall(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn go_create_syscall(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         validate(
             cur,
             Reqs {
@@ -916,25 +1067,18 @@ impl Ordering {
             },
         )?;
         let new_g = ev.args[0] as GoId;
-        if self.g.contains_key(&new_g) {
+        if self.g.contains_key(new_g) {
             return Err(Error::order(format!(
                 "tried to create goroutine ({new_g}) in syscall that already exists"
             )));
         }
-        self.g.insert(
-            new_g,
-            GState {
-                status: gs::SYSCALL,
-                seq: Seq::new(generation, 0),
-                regions: Vec::new(),
-                ranges: Ranges::default(),
-            },
-        );
+        self.g
+            .insert(new_g, GState::new(gs::SYSCALL, Seq::new(generation, 0)));
         self.push(ev, cur);
         Ok(Some(Ctx { g: new_g, ..cur }))
     }
 
-    fn go_destroy_syscall(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn go_destroy_syscall(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(
             cur,
             Reqs {
@@ -944,13 +1088,13 @@ impl Ordering {
             },
         )?;
         self.running_g(ev.ty, cur, gs::SYSCALL)?;
-        self.g.remove(&cur.g);
+        self.remove_g(cur.g);
         let mut new = Ctx {
             g: NO_GOROUTINE,
             ..cur
         };
         if cur.p != NO_PROC {
-            let Some(p) = self.p.get_mut(&cur.p) else {
+            let Some(p) = self.p.get_mut(cur.p) else {
                 return Err(Error::order(format!(
                     "found invalid proc {} during {}",
                     cur.p,
@@ -972,7 +1116,7 @@ impl Ordering {
                 time: ev.time,
                 ctx: cur,
                 args: [cur.p as u64, 0, 0, u64::from(ps::SYSCALL)],
-                table: ev.table,
+                table: self.table,
             });
         }
         self.push(ev, cur);
@@ -1005,7 +1149,7 @@ impl Ordering {
         id
     }
 
-    fn task_begin(&mut self, ev: &mut Event, cur: Ctx, strings: &dyn StringLookup) -> Step {
+    fn task_begin(&mut self, ev: &mut PreEvent, cur: Ctx, strings: &dyn StringLookup) -> Step {
         let id = ev.args[0];
         if self.tasks.contains_key(&id) {
             return Err(Error::order(format!("task ID conflict: {id}")));
@@ -1028,7 +1172,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn task_end(&mut self, ev: &mut Event, cur: Ctx, extra: &mut Vec<Vec<u8>>) -> Step {
+    fn task_end(&mut self, ev: &mut PreEvent, cur: Ctx, extra: &mut Vec<Vec<u8>>) -> Step {
         let id = ev.args[0];
         if let Some((name, parent)) = self.tasks.remove(&id) {
             ev.args[2] = parent;
@@ -1043,7 +1187,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn region(&mut self, ev: &mut Event, cur: Ctx, strings: &dyn StringLookup) -> Step {
+    fn region(&mut self, ev: &PreEvent, cur: Ctx, strings: &dyn StringLookup) -> Step {
         validate(cur, USER_GO)?;
         let task = ev.args[0];
         let Some(name) = strings.lookup(ev.args[1]) else {
@@ -1054,7 +1198,7 @@ impl Ordering {
         };
         let name = self.intern(name);
         let begin = ev.ty == EventType::USER_REGION_BEGIN;
-        let Some(g) = self.g.get_mut(&cur.g) else {
+        if !self.g.contains_key(cur.g) {
             let which = if begin {
                 "EvUserRegionBegin"
             } else {
@@ -1064,10 +1208,16 @@ impl Ordering {
                 "encountered {which} without known state for current goroutine {}",
                 cur.g
             )));
-        };
+        }
         if begin {
-            g.regions.push((task, name));
-        } else if let Some(&top) = g.regions.last() {
+            self.g_more
+                .entry(cur.g)
+                .or_default()
+                .regions
+                .push((task, name));
+        } else if let Some(more) = self.g_more.get_mut(&cur.g)
+            && let Some(&top) = more.regions.last()
+        {
             if top != (task, name) {
                 let names = &self.names;
                 return Err(Error::order(format!(
@@ -1079,13 +1229,14 @@ impl Ordering {
                     String::from_utf8_lossy(&names[top.1 as usize]),
                 )));
             }
-            g.regions.pop();
+            more.regions.pop();
+            self.forget_empty_more(cur.g);
         }
         self.push(ev, cur);
         Ok(Some(cur))
     }
 
-    fn gc_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn gc_active(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let seq = ev.args[0];
         if generation == self.initial_gen {
             if self.gc != GcState::Undetermined {
@@ -1112,7 +1263,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn gc_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn gc_begin(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         let seq = ev.args[0];
         if self.gc == GcState::Undetermined {
             self.gc_seq = seq;
@@ -1135,7 +1286,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn gc_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn gc_end(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         let seq = ev.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(None);
@@ -1160,13 +1311,15 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn annotation(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline]
+    fn annotation(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(cur, USER_GO)?;
         self.push(ev, cur);
         Ok(Some(cur))
     }
 
-    fn heap_metric(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline]
+    fn heap_metric(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(
             cur,
             Reqs {
@@ -1179,7 +1332,8 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn gc_sweep_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline]
+    fn gc_sweep_begin(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(
             cur,
             Reqs {
@@ -1197,7 +1351,7 @@ impl Ordering {
     fn p_ranges(&mut self, p: ProcId, ty: EventType) -> Result<&mut Ranges> {
         // Go dereferences the P's state without a check; a missing one cannot happen in a
         // trace that got this far, but report it rather than crash.
-        match self.p.get_mut(&p) {
+        match self.p.get_mut(p) {
             Some(s) => Ok(&mut s.ranges),
             None => Err(Error::order(format!(
                 "uninitialized proc {p} found during {}",
@@ -1206,10 +1360,10 @@ impl Ordering {
         }
     }
 
-    fn gc_sweep_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn gc_sweep_active(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let pid = ev.args[0] as ProcId;
         let initial = generation == self.initial_gen;
-        let Some(p) = self.p.get_mut(&pid) else {
+        let Some(p) = self.p.get_mut(pid) else {
             return Err(Error::order(format!(
                 "encountered GCSweepActive for unknown proc {pid}"
             )));
@@ -1219,7 +1373,8 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn gc_sweep_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    #[inline]
+    fn gc_sweep_end(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(
             cur,
             Reqs {
@@ -1233,47 +1388,54 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn go_range_begin(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn go_range_begin(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(cur, USER_GO)?;
         let desc = if ev.ty == EventType::STW_BEGIN {
             ev.args[0]
         } else {
             0
         };
-        let Some(g) = self.g.get_mut(&cur.g) else {
+        if !self.g.contains_key(cur.g) {
             return Err(Error::order(format!(
                 "encountered event of type {} without known state for current goroutine {}",
                 ev.ty.0, cur.g
             )));
-        };
-        g.ranges.begin(RangeType::of(ev.ty, desc))?;
+        }
+        let more = self.g_more.entry(cur.g).or_default();
+        more.ranges.begin(RangeType::of(ev.ty, desc))?;
         self.push(ev, cur);
         Ok(Some(cur))
     }
 
-    fn go_range_active(&mut self, ev: &mut Event, cur: Ctx, generation: u64) -> Step {
+    fn go_range_active(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let gid = ev.args[0] as GoId;
         let initial = generation == self.initial_gen;
-        let Some(g) = self.g.get_mut(&gid) else {
+        if !self.g.contains_key(gid) {
             return Err(Error::order(format!(
                 "uninitialized goroutine {gid} found during {}",
                 ev_name(ev.ty)
             )));
-        };
-        g.ranges.active(RangeType::of(ev.ty, 0), initial)?;
+        }
+        let more = self.g_more.entry(gid).or_default();
+        let r = more.ranges.active(RangeType::of(ev.ty, 0), initial);
+        self.forget_empty_more(gid);
+        r?;
         self.push(ev, cur);
         Ok(Some(cur))
     }
 
-    fn go_range_end(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn go_range_end(&mut self, ev: &mut PreEvent, cur: Ctx) -> Step {
         validate(cur, USER_GO)?;
-        let Some(g) = self.g.get_mut(&cur.g) else {
+        if !self.g.contains_key(cur.g) {
             return Err(Error::order(format!(
                 "encountered event of type {} without known state for current goroutine {}",
                 ev.ty.0, cur.g
             )));
-        };
-        let desc = g.ranges.end(ev.ty)?;
+        }
+        let more = self.g_more.entry(cur.g).or_default();
+        let desc = more.ranges.end(ev.ty);
+        self.forget_empty_more(cur.g);
+        let desc = desc?;
         if ev.ty == EventType::STW_END {
             ev.args[0] = desc;
         }
@@ -1281,7 +1443,7 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    fn alloc_free(&mut self, ev: &mut Event, cur: Ctx) -> Step {
+    fn alloc_free(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         validate(
             cur,
             Reqs {
@@ -1299,13 +1461,13 @@ impl Ordering {
         use std::fmt::Write as _;
         let mut s = String::new();
         let mut gs: Vec<_> = self.g.iter().collect();
-        gs.sort_by_key(|(id, _)| **id);
+        gs.sort_by_key(|&(id, _)| id);
         for (id, st) in gs {
             let _ = writeln!(s, "G {id} [status={} seq={}]", gs::name(st.status), st.seq);
         }
         s.push('\n');
         let mut pss: Vec<_> = self.p.iter().collect();
-        pss.sort_by_key(|(id, _)| **id);
+        pss.sort_by_key(|&(id, _)| id);
         for (id, st) in pss {
             let _ = writeln!(s, "P {id} [status={} seq={}]", ps::name(st.status), st.seq);
         }

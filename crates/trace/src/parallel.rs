@@ -1,0 +1,501 @@
+//! The reader's pipeline: batches of events are decoded ([`super::predecode_batch`]) on
+//! rayon's pool ahead of the ordering, which stays on the reader's thread.
+//!
+//! Only decoding moves. The ordering takes each batch's [`BatchEvents`] from here instead of
+//! decoding them itself, and they are exactly what it would have decoded, so the output
+//! cannot differ from [`super::Reader::sequential`]'s (a test compares the two on every
+//! fixture, damaged fixtures, Go's golden tests and the large traces).
+//!
+//! - When a generation becomes current, the next one's tables are decoded too, and the
+//!   event batches of both are queued for decoding in file order (roughly the order in which
+//!   the ordering needs them).
+//! - A decoding task runs on rayon's pool while there is queued work and fewer than
+//!   [`WINDOW`] decoded batches wait to be taken; memory stays bounded by that window (and
+//!   by a copy of two generations' event bytes: the reader only borrows the trace, and a
+//!   pool thread needs data of its own).
+//! - The ordering never waits for a batch nobody has started: it takes the job back and
+//!   decodes it on its own thread. So a busy pool only makes the reader sequential, never
+//!   stuck, and a decoding task never blocks a pool thread.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use goroscope_format::v2::{self, Generation, GenerationSpan, StackTable, StringTable};
+use goroscope_format::{Error, Version};
+
+use super::{BatchEvents, TableIds, predecode_batch};
+use crate::event::GenTables;
+
+/// Decoded batches that may wait to be taken before decoding pauses.
+const WINDOW: usize = 8;
+
+/// A generation's tables, the IDs its events are checked against, and for each of its
+/// threads the queue slots of its batches.
+pub(crate) type Prepared<'a> = (Generation<'a>, TableIds, Vec<Vec<u64>>);
+
+/// Decodes generations' tables one generation ahead, and their events in the background.
+pub(crate) struct Pipeline<'a> {
+    data: &'a [u8],
+    version: Version,
+    decoder: Decoder,
+    /// The generation after the current one, prepared: where it starts, and the result.
+    ahead: Option<(u64, Result<Prepared<'a>, Error>)>,
+}
+
+impl<'a> Pipeline<'a> {
+    pub(crate) fn new(data: &'a [u8], version: Version) -> Self {
+        Self {
+            data,
+            version,
+            decoder: Decoder::default(),
+            ahead: None,
+        }
+    }
+
+    /// The queue that the current generation's batches come from.
+    pub(crate) fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// The generation `span`, prepared; then prepares `following`, the one after it.
+    pub(crate) fn next(
+        &mut self,
+        span: &GenerationSpan<'a>,
+        following: Option<&GenerationSpan<'a>>,
+    ) -> Result<Prepared<'a>, Error> {
+        let current = match self.ahead.take() {
+            Some((start, prepared)) if start == span.start => prepared,
+            _ => self.prepare(span),
+        };
+        if let Some(f) = following {
+            self.ahead = Some((f.start, self.prepare(f)));
+        }
+        current
+    }
+
+    /// Decodes the tables of `span` and queues its event batches.
+    fn prepare(&self, span: &GenerationSpan<'a>) -> Result<Prepared<'a>, Error> {
+        let g = v2::decode(self.data, self.version, span)?;
+        let ids = TableIds::new(&g.stacks, &g.strings);
+        let slots = self.decoder.push(&g, &ids);
+        Ok((g, ids, slots))
+    }
+}
+
+/// What decoding needs besides the bytes: the generation's clock rate (as tables with
+/// nothing else) and its table IDs.
+struct GenInfo {
+    clock: GenTables<'static>,
+    ids: TableIds,
+}
+
+/// One batch to decode.
+#[derive(Clone)]
+struct Job {
+    /// The generation's event bytes (a copy), and where the batch's body is in them.
+    bytes: Arc<Vec<u8>>,
+    body: Range<usize>,
+    /// The batch's base time, in ticks.
+    time: u64,
+    info: Arc<GenInfo>,
+}
+
+impl Job {
+    fn run(&self) -> BatchEvents {
+        let body = &self.bytes[self.body.clone()];
+        predecode_batch(body, self.time, &self.info.clock, &self.info.ids)
+    }
+}
+
+enum Slot {
+    Pending(Job),
+    Running(Job),
+    Done(BatchEvents),
+    Taken,
+}
+
+struct Queue {
+    /// The ID of `slots[0]`.
+    base: u64,
+    slots: VecDeque<Slot>,
+    /// Decoded batches not taken yet.
+    ready: usize,
+    /// A decoding task is on the pool.
+    active: bool,
+    /// A decoding task panicked: decode on the reader's thread from now on.
+    broken: bool,
+}
+
+impl Queue {
+    fn slot(&mut self, id: u64) -> &mut Slot {
+        let i = usize::try_from(id - self.base).unwrap_or(usize::MAX);
+        &mut self.slots[i]
+    }
+
+    /// The next batch for a decoding task, if the window allows one.
+    fn next_job(&mut self) -> Option<(u64, Job)> {
+        if self.ready >= WINDOW || self.broken {
+            return None;
+        }
+        let i = self
+            .slots
+            .iter()
+            .position(|s| matches!(s, Slot::Pending(_)))?;
+        let Slot::Pending(job) = std::mem::replace(&mut self.slots[i], Slot::Taken) else {
+            unreachable!("found a pending slot");
+        };
+        self.slots[i] = Slot::Running(job.clone());
+        Some((self.base + i as u64, job))
+    }
+
+    /// Drops the taken slots at the front.
+    fn trim(&mut self) {
+        while matches!(self.slots.front(), Some(Slot::Taken)) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+    }
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The queue of batches to decode, and the background task that decodes them.
+pub(crate) struct Decoder {
+    shared: Arc<Shared>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Queue {
+                    base: 0,
+                    slots: VecDeque::new(),
+                    ready: 0,
+                    active: false,
+                    broken: false,
+                }),
+                changed: Condvar::new(),
+            }),
+        }
+    }
+}
+
+impl Decoder {
+    /// Queues the event batches of `g` in file order; returns each thread's slots.
+    fn push(&self, g: &Generation<'_>, ids: &TableIds) -> Vec<Vec<u64>> {
+        let mut order: Vec<(u64, usize, usize)> = g
+            .threads
+            .iter()
+            .enumerate()
+            .flat_map(|(t, th)| {
+                th.batches
+                    .iter()
+                    .enumerate()
+                    .map(move |(b, batch)| (batch.offset, t, b))
+            })
+            .collect();
+        order.sort_unstable();
+        let size = order
+            .iter()
+            .map(|&(_, t, b)| g.threads[t].batches[b].body.len())
+            .sum();
+        let mut bytes = Vec::with_capacity(size);
+        let bodies: Vec<Range<usize>> = order
+            .iter()
+            .map(|&(_, t, b)| {
+                let start = bytes.len();
+                bytes.extend_from_slice(g.threads[t].batches[b].body);
+                start..bytes.len()
+            })
+            .collect();
+        let bytes = Arc::new(bytes);
+        let info = Arc::new(GenInfo {
+            clock: GenTables {
+                generation: g.generation,
+                ns_per_tick: g.ns_per_tick(),
+                strings: StringTable::default(),
+                stacks: StackTable::default(),
+                clock: None,
+                experimental: Vec::new(),
+            },
+            ids: ids.clone(),
+        });
+        let mut slots: Vec<Vec<u64>> = g
+            .threads
+            .iter()
+            .map(|th| vec![0; th.batches.len()])
+            .collect();
+        let mut q = self.shared.lock();
+        let first = q.base + q.slots.len() as u64;
+        for (k, (&(_, t, b), body)) in order.iter().zip(bodies).enumerate() {
+            slots[t][b] = first + k as u64;
+            q.slots.push_back(Slot::Pending(Job {
+                bytes: Arc::clone(&bytes),
+                body,
+                time: g.threads[t].batches[b].time,
+                info: Arc::clone(&info),
+            }));
+        }
+        self.wake(&mut q);
+        slots
+    }
+
+    /// Starts a decoding task if there is work, room in the window, and none running.
+    fn wake(&self, q: &mut Queue) {
+        if q.active || q.broken || q.ready >= WINDOW {
+            return;
+        }
+        if !q.slots.iter().any(|s| matches!(s, Slot::Pending(_))) {
+            return;
+        }
+        q.active = true;
+        let shared = Arc::clone(&self.shared);
+        rayon::spawn(move || decode_task(&shared));
+    }
+
+    /// The decoded events of the batch in slot `id`: decoded already, being decoded (then it
+    /// waits), or not started (then it decodes them here).
+    pub(crate) fn take(&self, id: u64) -> BatchEvents {
+        let mut q = self.shared.lock();
+        loop {
+            match std::mem::replace(q.slot(id), Slot::Taken) {
+                Slot::Done(events) => {
+                    q.ready -= 1;
+                    q.trim();
+                    self.wake(&mut q);
+                    return events;
+                }
+                Slot::Pending(job) => {
+                    q.trim();
+                    drop(q);
+                    return job.run();
+                }
+                Slot::Running(job) => {
+                    *q.slot(id) = Slot::Running(job);
+                    q = self
+                        .shared
+                        .changed
+                        .wait(q)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Slot::Taken => unreachable!("batch slot {id} taken twice"),
+            }
+        }
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        // A task still running finds nothing left to do.
+        let mut q = self.shared.lock();
+        q.slots.clear();
+        q.base = u64::MAX / 2;
+        q.ready = 0;
+    }
+}
+
+/// A decoding task on rayon's pool: decodes queued batches in file order while the window
+/// allows, then ends (the reader starts another when there is room again).
+fn decode_task(shared: &Shared) {
+    let mut q = shared.lock();
+    while let Some((id, job)) = q.next_job() {
+        drop(q);
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| job.run()));
+        q = shared.lock();
+        // The reader may have been dropped meanwhile, emptying the queue.
+        let Some(i) = id
+            .checked_sub(q.base)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < q.slots.len())
+        else {
+            break;
+        };
+        match result {
+            Ok(events) => {
+                q.slots[i] = Slot::Done(events);
+                q.ready += 1;
+            }
+            Err(_) => {
+                // Let the reader decode it, and panic there as the sequential reader would.
+                q.slots[i] = Slot::Pending(job);
+                q.broken = true;
+            }
+        }
+        shared.changed.notify_all();
+    }
+    q.active = false;
+    drop(q);
+    shared.changed.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pipelined reader must hand out exactly what the sequential one does: the same
+    //! events, the same error, at the same place.
+
+    use std::path::Path;
+
+    use goroscope_format::v2::golden::GoldenTest;
+
+    use super::super::Reader;
+    use crate::event::Event;
+
+    /// Every event, and the error (as text) that ends the stream, if any.
+    type Stream = (Vec<Event>, Option<String>);
+
+    fn read(mut r: Reader<'_>) -> Stream {
+        let mut events = Vec::new();
+        while let Some(ev) = r.next_event() {
+            match ev {
+                Ok(ev) => events.push(ev),
+                Err(e) => return (events, Some(e.to_string())),
+            }
+        }
+        (events, None)
+    }
+
+    /// Reads `data` sequentially and pipelined; fails if the two differ. Returns the number
+    /// of events.
+    fn same_both_ways(name: &str, data: &[u8]) -> usize {
+        let (Ok(seq), Ok(par)) = (Reader::sequential(data), Reader::pipelined(data)) else {
+            assert_eq!(
+                Reader::sequential(data).err(),
+                Reader::pipelined(data).err(),
+                "{name}"
+            );
+            return 0;
+        };
+        let (seq, par) = (read(seq), read(par));
+        assert_eq!(seq.1, par.1, "{name}: errors differ");
+        assert_eq!(seq.0.len(), par.0.len(), "{name}: event counts differ");
+        if let Some(i) = (0..seq.0.len()).find(|&i| seq.0[i] != par.0[i]) {
+            panic!(
+                "{name}: event {i} differs:\n sequential {:?}\n pipelined  {:?}",
+                seq.0[i], par.0[i]
+            );
+        }
+        seq.0.len()
+    }
+
+    fn v2_traces(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+            .filter_map(|p| Some((p.display().to_string(), std::fs::read(&p).ok()?)))
+            .filter(|(_, d)| goroscope_format::read_header(d).is_ok_and(|(v, _)| !v.is_v1()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn pipelined_reader_matches_sequential_on_fixtures() {
+        let traces = v2_traces(&goroscope_testkit::fixtures_dir().join("traces"));
+        assert!(!traces.is_empty(), "no v2 fixtures");
+        for (name, data) in &traces {
+            assert!(same_both_ways(name, data) > 0, "{name}: no events");
+        }
+    }
+
+    #[test]
+    fn pipelined_reader_matches_sequential_on_damaged_fixtures() {
+        // Cuts and flipped bytes put errors in tables, events and ordering, in the first and
+        // in later generations: they must come at the same event either way.
+        for (name, data) in v2_traces(&goroscope_testkit::fixtures_dir().join("traces")) {
+            let n = data.len();
+            for k in 1..7 {
+                let at = 16 + (n - 16) * k / 7;
+                same_both_ways(&format!("{name} cut at {at}"), &data[..at]);
+                let mut flipped = data.clone();
+                flipped[at] ^= 0x5a;
+                same_both_ways(&format!("{name} byte {at} flipped"), &flipped);
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_reader_matches_sequential_on_go_golden_tests() {
+        let Some(goroot) = goroscope_testkit::require_goroot("pipelined_reader_golden") else {
+            return;
+        };
+        let dir = goroot.join("src/internal/trace/testdata/tests");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("Go's test directory")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "test"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 22, "Go's golden tests");
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("a golden test");
+            let test = GoldenTest::parse(&text).expect("a golden test");
+            let data = test.to_binary().expect("Go's text form");
+            same_both_ways(&f.display().to_string(), &data);
+        }
+    }
+
+    /// The large traces of `bench-data/` (`just big-traces`); slow, so run by hand:
+    /// `cargo test --release -p goroscope-trace -- --ignored pipelined`.
+    #[test]
+    #[ignore = "needs bench-data/*.trace and a release build"]
+    fn pipelined_reader_matches_sequential_on_big_traces() {
+        let traces = v2_traces(&goroscope_testkit::workspace_root().join("bench-data"));
+        assert!(
+            !traces.is_empty(),
+            "no bench-data/*.trace (run `just big-traces`)"
+        );
+        for (name, data) in &traces {
+            let n = same_both_ways(name, data);
+            eprintln!("{name}: {n} events, identical");
+        }
+    }
+
+    #[test]
+    fn batches_come_out_whoever_decodes_them() {
+        // Slots taken before a task ran are decoded on the taker's thread; the result is the
+        // same as a task's, and every slot can be taken exactly once.
+        let data =
+            std::fs::read(goroscope_testkit::fixtures_dir().join("traces/mixed-go1.27.3.trace"))
+                .expect("a fixture");
+        let idx = goroscope_format::v2::index(&data).expect("a v2 fixture");
+        let g = goroscope_format::v2::decode(&data, idx.version, &idx.generations[0])
+            .expect("a generation");
+        let ids = super::TableIds::new(&g.stacks, &g.strings);
+        let clock = crate::event::GenTables {
+            generation: g.generation,
+            ns_per_tick: g.ns_per_tick(),
+            strings: g.strings.clone(),
+            stacks: g.stacks.clone(),
+            clock: None,
+            experimental: Vec::new(),
+        };
+        let decoder = super::Decoder::default();
+        let slots = decoder.push(&g, &ids);
+        let mut n = 0;
+        for (t, th) in g.threads.iter().enumerate() {
+            for (b, batch) in th.batches.iter().enumerate() {
+                let want = super::predecode_batch(batch.body, batch.time, &clock, &ids);
+                assert_eq!(decoder.take(slots[t][b]), want);
+                n += want.events.len();
+            }
+        }
+        assert!(n > 0);
+        assert!(decoder.shared.lock().slots.is_empty());
+    }
+}
