@@ -93,6 +93,10 @@ fn bench(c: &mut Criterion) {
         model.timelines().procs.len(),
         model.timelines().threads.len(),
     );
+    println!(
+        "thread lanes (spans, finest summary ns): {:?}",
+        model.thread_lod_info()
+    );
     let mut viewer = TraceViewer::new(model);
     let ctx = Context::default();
     // Warm up fonts and layout caches.
@@ -102,6 +106,21 @@ fn bench(c: &mut Criterion) {
     }
 
     breakdown(&ctx, &mut viewer);
+    // For profiling one section: GOROSCOPE_BENCH_ONLY=Runtime|Procs|Threads|Goroutines.
+    if let Ok(only) = std::env::var("GOROSCOPE_BENCH_ONLY") {
+        use goroscope_ui::timeline::{Header, Section};
+        for s in [
+            Section::Runtime,
+            Section::Procs,
+            Section::Threads,
+            Section::Goroutines,
+        ] {
+            let h = Header::Section(s);
+            if viewer.timeline.is_collapsed(&viewer.model, h) != (s.title() != only) {
+                viewer.timeline.toggle(h);
+            }
+        }
+    }
     let views: [(&str, f64); 3] = [
         ("whole trace", 1.0),
         ("zoom 100x", 100.0),
@@ -133,33 +152,51 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// Where the whole-trace frame's time goes: the frame with one section collapsed at a time.
+/// Where the whole-trace frame's time goes: the frame with only one section expanded.
 fn breakdown(ctx: &Context, viewer: &mut TraceViewer) {
     use goroscope_ui::timeline::{Header, Section};
     let time = |ctx: &Context, viewer: &mut TraceViewer| {
         let t = Instant::now();
         for _ in 0..10 {
-            ctx.run_ui(input(), |ui| viewer.ui(ui));
+            let out = ctx.run_ui(input(), |ui| viewer.ui(ui));
+            ctx.tessellate(out.shapes, out.pixels_per_point);
         }
         t.elapsed() / 10
     };
-    viewer.timeline.view.reset();
-    let all = time(ctx, viewer);
-    println!("breakdown (whole trace, layout+paint): everything {all:.2?}");
-    for s in [
+    let sections = [
         Section::Runtime,
         Section::Procs,
         Section::Threads,
         Section::Goroutines,
-    ] {
-        viewer.timeline.toggle(Header::Section(s));
+    ];
+    let expand_only = |viewer: &mut TraceViewer, only: Option<Section>| {
+        for s in sections {
+            let h = Header::Section(s);
+            let want_collapsed = Some(s) != only;
+            if viewer.timeline.is_collapsed(&viewer.model, h) != want_collapsed {
+                viewer.timeline.toggle(h);
+            }
+        }
+    };
+    viewer.timeline.view.reset();
+    let all = time(ctx, viewer);
+    expand_only(viewer, None);
+    let none = time(ctx, viewer);
+    println!(
+        "breakdown (whole trace, layout+paint+tessellation): everything {all:.2?}, all sections collapsed {none:.2?}"
+    );
+    for s in sections {
+        expand_only(viewer, Some(s));
         let t = time(ctx, viewer);
-        viewer.timeline.toggle(Header::Section(s));
-        println!(
-            "  without {:<10} {t:.2?} (the section costs about {:.2?})",
-            s.title(),
-            all.saturating_sub(t)
-        );
+        println!("  only {:<10} expanded: {t:.2?}", s.title());
+    }
+    let defaults = goroscope_ui::TimelineState::new(&viewer.model);
+    for s in sections {
+        let h = Header::Section(s);
+        if viewer.timeline.is_collapsed(&viewer.model, h) != defaults.is_collapsed(&viewer.model, h)
+        {
+            viewer.timeline.toggle(h);
+        }
     }
 }
 

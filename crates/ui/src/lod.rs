@@ -13,7 +13,7 @@
 //! enough per pixel to be decoded directly.
 
 /// Lanes with at most this many spans are always drawn from their spans.
-pub const MIP_MIN_SPANS: usize = 2048;
+pub const MIP_MIN_SPANS: usize = 256;
 
 /// Level-0 buckets per span (inverse): `n / SPANS_PER_BUCKET` buckets for `n` spans.
 const SPANS_PER_BUCKET: u64 = 16;
@@ -23,10 +23,11 @@ const SPANS_PER_BUCKET: u64 = 16;
 pub struct Bucket {
     /// The fraction (0–255) of the bucket covered by each category.
     pub frac: [u8; 4],
-    /// The key that covered most of the bucket in the key category.
-    pub key: u32,
-    /// How many spans started in the bucket.
-    pub count: u32,
+    /// The key that covered most of the bucket in the key category (saturated at
+    /// `u16::MAX`).
+    pub key: u16,
+    /// How many spans started in the bucket (saturated at `u16::MAX`).
+    pub count: u16,
 }
 
 /// A multi-resolution summary of one lane.
@@ -90,8 +91,8 @@ impl Mip {
 
     /// The columns of `width` pixels starting at absolute time `t0`, `ns_per_px` each.
     ///
-    /// Needs `ns_per_px >= self.finest_ns()` to be meaningful; finer views should decode
-    /// spans.
+    /// Meant for `ns_per_px >= self.finest_ns() / 4` (buckets at most four columns wide);
+    /// finer views should decode spans.
     pub fn columns(&self, t0: f64, ns_per_px: f64, width: usize, out: &mut Vec<Column>) {
         out.clear();
         let mut level = 0;
@@ -106,9 +107,18 @@ impl Mip {
         for x in 0..width {
             let a = t0 + x as f64 * ns_per_px;
             let b = a + ns_per_px;
-            // Each bucket belongs to the column its start falls in.
-            let ba = ((a - origin) / w).ceil().max(0.0) as usize;
-            let bb = (((b - origin) / w).ceil().max(0.0) as usize).max(ba + 1);
+            // Each bucket belongs to the column its start falls in; a bucket wider than a
+            // column colours every column it covers.
+            let (ba, bb) = if w > ns_per_px {
+                let i = ((a - origin) / w).floor().max(0.0) as usize;
+                (i, i + 1)
+            } else {
+                let ba = ((a - origin) / w).ceil().max(0.0) as usize;
+                (
+                    ba,
+                    (((b - origin) / w).ceil().max(0.0) as usize).max(ba + 1),
+                )
+            };
             let mut col = Column::default();
             let mut best = 0u32;
             let mut n = 0u32;
@@ -117,11 +127,11 @@ impl Mip {
                 for (c, f) in col.frac.iter_mut().zip(bucket.frac) {
                     *c += f32::from(f);
                 }
-                col.count += bucket.count;
+                col.count += u32::from(bucket.count);
                 let f = u32::from(bucket.frac[self.key_cat as usize]);
                 if f > best {
                     best = f;
-                    col.key = bucket.key;
+                    col.key = u32::from(bucket.key);
                 }
             }
             // Buckets past the lane's end count as empty.
@@ -141,8 +151,8 @@ pub struct MipBuilder {
     /// Index of the bucket being filled.
     cur: u64,
     dur: [u64; 4],
-    count: u32,
-    key: u32,
+    count: u16,
+    key: u16,
     key_dur: u64,
 }
 
@@ -218,7 +228,7 @@ impl MipBuilder {
             self.dur[cat as usize] += d;
             if cat == self.mip.key_cat && d > self.key_dur {
                 self.key_dur = d;
-                self.key = key;
+                self.key = u16::try_from(key).unwrap_or(u16::MAX);
             }
             t = seg_end;
         }

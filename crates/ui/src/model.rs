@@ -8,6 +8,7 @@ use goroscope_trace::timeline::{
 };
 
 use crate::lod::{MIP_MIN_SPANS, Mip, MipBuilder, SeriesMip};
+use crate::palette::WaitKind;
 
 /// Goroutines started by the same function.
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ pub mod go_cat {
     pub const RUNNING: u8 = 0;
     /// Runnable.
     pub const RUNNABLE: u8 = 1;
-    /// Waiting (key: the block reason).
+    /// Waiting (key: what it waits for, a [`WaitKind`]).
     pub const WAITING: u8 = 2;
     /// In a syscall.
     pub const SYSCALL: u8 = 3;
@@ -138,7 +139,12 @@ impl TraceModel {
                     running += e - s.time;
                 }
                 if let Some(m) = mip.as_mut() {
-                    m.add(s.time, e, go_category(&s), s.reason.0);
+                    m.add(
+                        s.time,
+                        e,
+                        go_category(&s),
+                        WaitKind::of(tl.strings.get(s.reason)) as u32,
+                    );
                 }
             }
             (mip.map(MipBuilder::finish), running)
@@ -240,6 +246,17 @@ impl TraceModel {
     /// The group of goroutine `id`.
     pub fn group_of_id(&self, id: GoId) -> Option<usize> {
         self.goroutine_index(id).and_then(|i| self.group_of(i))
+    }
+
+    /// For diagnostics: per thread lane, its span count and finest summary resolution (ns).
+    pub fn thread_lod_info(&self) -> Vec<(usize, Option<f64>)> {
+        self.trace
+            .timelines
+            .threads
+            .iter()
+            .zip(&self.thread_mips)
+            .map(|(t, m)| (t.spans.len(), m.as_ref().map(Mip::finest_ns)))
+            .collect()
     }
 
     /// Heap bytes of the level-of-detail summaries.

@@ -24,6 +24,21 @@ pub enum WaitKind {
 }
 
 impl WaitKind {
+    /// Every kind, in discriminant order.
+    pub const ALL: [Self; 6] = [
+        Self::Sync,
+        Self::Chan,
+        Self::Network,
+        Self::Sleep,
+        Self::Gc,
+        Self::Other,
+    ];
+
+    /// The kind with discriminant `i` (`Other` if out of range).
+    pub fn from_index(i: u32) -> Self {
+        Self::ALL.get(i as usize).copied().unwrap_or(Self::Other)
+    }
+
     /// The kind of a block reason.
     pub fn of(reason: &[u8]) -> Self {
         let has = |s: &[u8]| reason.windows(s.len()).any(|w| w == s);
@@ -48,7 +63,14 @@ impl WaitKind {
 pub struct Palette {
     /// Whether this is the dark theme's palette.
     pub dark: bool,
+    /// Colours by P id (modulo the table size), computed once.
+    procs: [Color32; TABLE],
+    /// Colours for groups beyond the qualitative palette, by name hash.
+    hashed: [Color32; TABLE],
 }
+
+/// Size of the precomputed colour tables.
+const TABLE: usize = 64;
 
 const fn rgb(r: u8, g: u8, b: u8) -> Color32 {
     Color32::from_rgb(r, g, b)
@@ -57,8 +79,23 @@ const fn rgb(r: u8, g: u8, b: u8) -> Color32 {
 impl Palette {
     /// The palette for `visuals` (dark or light).
     pub fn for_visuals(visuals: &egui::Visuals) -> Self {
+        Self::new(visuals.dark_mode)
+    }
+
+    /// The dark (`true`) or light palette.
+    pub fn new(dark: bool) -> Self {
+        let mut procs = [Color32::GRAY; TABLE];
+        let mut hashed = [Color32::GRAY; TABLE];
+        for (i, (p, h)) in procs.iter_mut().zip(&mut hashed).enumerate() {
+            let hue = (i as f32 * 0.618_034).fract();
+            *p = Hsva::new(hue, 0.45, if dark { 0.72 } else { 0.82 }, 1.0).into();
+            let sat = 0.45 + (i % 5) as f32 * 0.07;
+            *h = Hsva::new(hue, sat, if dark { 0.78 } else { 0.80 }, 1.0).into();
+        }
         Self {
-            dark: visuals.dark_mode,
+            dark,
+            procs,
+            hashed,
         }
     }
 
@@ -138,11 +175,7 @@ impl Palette {
         if let Some(&c) = QUALITATIVE.get(rank) {
             return c;
         }
-        let h = fnv1a(name);
-        let hue = (h % 3600) as f32 / 3600.0;
-        let sat = 0.45 + ((h >> 12) % 30) as f32 / 100.0;
-        let val = if self.dark { 0.78 } else { 0.80 };
-        Hsva::new(hue, sat, val, 1.0).into()
+        self.hashed[(name_hash(name) % TABLE as u64) as usize]
     }
 
     /// A GC worker running on a P; the GC lane's mark phases.
@@ -166,8 +199,7 @@ impl Palette {
 
     /// A thread or P's colour by P id (thread lanes show which P a thread held).
     pub fn proc(&self, p: i64) -> Color32 {
-        let hue = ((p as f32) * 0.618_034).fract();
-        Hsva::new(hue, 0.45, if self.dark { 0.72 } else { 0.82 }, 1.0).into()
+        self.procs[p.rem_euclid(TABLE as i64) as usize]
     }
 
     /// Lane background stripes.
@@ -223,8 +255,8 @@ impl Palette {
     }
 }
 
-/// FNV-1a, for colours that do not change between runs.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// A hash of a name (FNV-1a), for colours that do not change between runs.
+pub fn name_hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -252,7 +284,7 @@ mod tests {
 
     #[test]
     fn group_colours_are_stable_and_distinct() {
-        let p = Palette { dark: true };
+        let p = Palette::new(true);
         assert_eq!(p.group(99, b"main.worker"), p.group(99, b"main.worker"));
         assert_ne!(p.group(99, b"main.worker"), p.group(99, b"main.leak"));
         assert_ne!(p.group(0, b"a"), p.group(1, b"a"));

@@ -473,6 +473,9 @@ struct Frame<'a> {
     view: TimeView,
     /// The absolute trace time of relative 0.
     t_start: i64,
+    /// `x = x_off + (t - t_start) * x_scale`.
+    x_off: f64,
+    x_scale: f64,
     x0: f32,
     x1: f32,
     font: FontId,
@@ -481,6 +484,8 @@ struct Frame<'a> {
     double_clicked: Option<Item>,
     scope: Id,
     cols: Vec<Column>,
+    /// Per-column classification scratch of summary drawing.
+    class: Vec<(Option<u8>, u8, Color32)>,
     /// The current row's span rectangles, painted as one mesh (cheap to tessellate).
     mesh: Mesh,
     /// The current row's span labels, painted over the mesh.
@@ -515,10 +520,8 @@ impl Frame<'_> {
     }
 
     fn x(&self, t: i64) -> f32 {
-        let rel = (t - self.t_start) as f64;
-        self.view
-            .x_of_f64(rel, self.x0, self.x1)
-            .clamp(f64::from(self.x0) - 10.0, f64::from(self.x1) + 10.0) as f32
+        let x = self.x_off + (t - self.t_start) as f64 * self.x_scale;
+        x.clamp(f64::from(self.x0) - 10.0, f64::from(self.x1) + 10.0) as f32
     }
 
     fn abs_range(&self) -> (i64, i64) {
@@ -614,7 +617,9 @@ fn paint_span_lane<R: Record>(
     if let Some(mip) = mip {
         let last = lane.index_at(t1).unwrap_or(0);
         let npp = f.ns_per_px();
-        if (last.saturating_sub(first)) as f32 > 2.0 * width && npp >= mip.finest_ns() {
+        // Summaries once spans average under two pixels: decoding and merging them would
+        // cost more than reading a few buckets per column.
+        if (last.saturating_sub(first)) as f32 > width / 2.0 && npp >= mip.finest_ns() / 4.0 {
             paint_from_mip(
                 ui, f, rect, lane, mip, lane_ref, look, label, col_color, item,
             );
@@ -702,30 +707,29 @@ fn paint_from_mip<R: Record>(
     let t0 = f.t_start as f64 + f.view.start;
     let mut cols = std::mem::take(&mut f.cols);
     mip.columns(t0, npp, width, &mut cols);
+    // Classify every column once (category, height step, colour), then merge equal runs.
+    let mut class = std::mem::take(&mut f.class);
+    class.clear();
+    class.extend(cols.iter().map(|c| {
+        let dom = c.dominant();
+        let busy = (c.busy() * 8.0).round() as u8;
+        let color = dom.map_or(Color32::TRANSPARENT, |d| col_color(d, c.key));
+        (dom, busy, color)
+    }));
     let mut x = 0;
     while x < cols.len() {
         let c = cols[x];
-        let dom = c.dominant();
-        let busy_q = (c.busy() * 8.0).round();
+        let (dom, busy8, color) = class[x];
+        let busy_q = f32::from(busy8);
         let mut y = x + 1;
         let mut count = c.count;
-        while y < cols.len() {
-            let d = cols[y];
-            if d.dominant() != dom
-                || (d.busy() * 8.0).round() != busy_q
-                || (dom.is_some()
-                    && d.key != c.key
-                    && col_color(dom.unwrap_or(0), d.key) != col_color(dom.unwrap_or(0), c.key))
-            {
-                break;
-            }
-            count += d.count;
+        while y < cols.len() && class[y] == class[x] {
+            count += cols[y].count;
             y += 1;
         }
-        if let Some(cat) = dom {
+        if dom.is_some() {
             let xa = f.x0 + x as f32;
             let xb = f.x0 + y as f32;
-            let color = col_color(cat, c.key);
             if busy_q >= 8.0 && count <= 2 && xb - xa >= WIDGET_PX {
                 // Probably one long span: draw it as such, with its label.
                 let tm = (t0 + (x + y) as f64 / 2.0 * npp) as i64;
@@ -766,6 +770,7 @@ fn paint_from_mip<R: Record>(
         x = y;
     }
     f.cols = cols;
+    f.class = class;
 }
 
 /// Shows the timeline of `model` in the available space.
@@ -854,6 +859,9 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
         painter: ui.painter_at(lanes_rect),
         view: state.view,
         t_start: tl.start,
+        x_scale: f64::from(lanes_x1 - lanes_x0) / state.view.span(),
+        x_off: f64::from(lanes_x0)
+            - state.view.start * f64::from(lanes_x1 - lanes_x0) / state.view.span(),
         x0: lanes_x0,
         x1: lanes_x1,
         font: FontId::proportional(11.0),
@@ -861,6 +869,7 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
         double_clicked: None,
         scope,
         cols: Vec::new(),
+        class: Vec::new(),
         mesh: Mesh::default(),
         texts: Vec::new(),
     };
@@ -1221,9 +1230,7 @@ fn paint_row(ui: &Ui, f: &mut Frame<'_>, row: Row, rect: Rect, note: &mut dyn Fn
             let col_color = |cat: u8, key: u32| match cat {
                 go_cat::RUNNING => pal.running(),
                 go_cat::RUNNABLE => pal.runnable(),
-                go_cat::WAITING => pal.waiting(WaitKind::of(
-                    tl.strings.get(goroscope_trace::timeline::StrId(key)),
-                )),
+                go_cat::WAITING => pal.waiting(WaitKind::from_index(key)),
                 _ => pal.syscall(),
             };
             let mip = model.go_mips.get(g).and_then(Option::as_ref);
