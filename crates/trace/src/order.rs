@@ -515,6 +515,30 @@ impl Ordering {
             }
         };
         use EventType as T;
+        // The two commonest events first, each on its own path to the end, so that their
+        // results stay in registers.
+        let settle = |this: &mut Self, step: Option<Ctx>| match step {
+            Some(new) => {
+                if m != NO_THREAD {
+                    let ms = &mut this.ms[*m_slot as usize];
+                    ms.p = new.p;
+                    ms.g = new.g;
+                }
+                true
+            }
+            None => false,
+        };
+        match ev.ty {
+            T::GO_START => {
+                let step = self.go_start(ev, cur, generation)?;
+                return Ok(settle(self, step));
+            }
+            T::GO_STOP | T::GO_BLOCK => {
+                let step = self.go_stop_exec(ev, cur)?;
+                return Ok(settle(self, step));
+            }
+            _ => {}
+        }
         let step = match ev.ty {
             T::PROCS_CHANGE | T::GO_LABEL | T::USER_LOG => self.annotation(ev, cur),
             T::PROC_START => self.proc_start(ev, cur, generation),
@@ -553,17 +577,7 @@ impl Ordering {
                 )));
             }
         }?;
-        match step {
-            Some(new) => {
-                if m != NO_THREAD {
-                    let ms = &mut self.ms[*m_slot as usize];
-                    ms.p = new.p;
-                    ms.g = new.g;
-                }
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(settle(self, step))
     }
 
     #[inline(always)]

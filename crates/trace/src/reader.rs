@@ -199,8 +199,15 @@ fn delta_to_ns(g: &GenTables<'_>, dt: u64, small_rate: bool) -> Time {
     if small_rate && dt < 1 << 32 {
         (dt as i64 as f64 * g.ns_per_tick) as Time
     } else {
-        g.ticks_to_ns(dt)
+        // Out of line: otherwise the compiler merges both ways into the slow one.
+        delta_to_ns_checked(g, dt)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn delta_to_ns_checked(g: &GenTables<'_>, dt: u64) -> Time {
+    g.ticks_to_ns(dt)
 }
 
 /// Decodes the events of one batch: its body and base time (in ticks). Times follow Go's
