@@ -98,15 +98,41 @@ fn title(command: &str, path: &str) -> String {
     format!("goroscope {command}: {path}")
 }
 
-fn load_for(file: &Path, out: &OutputArgs, summary: bool) -> Result<Loaded, Fail> {
+fn load_for(file: &Path, out: &OutputArgs, summary: bool, mmu: bool) -> Result<Loaded, Fail> {
     load(
         file,
         LoadArgs {
             quiet: out.quiet,
             summary,
+            mmu,
         },
     )
 }
+
+/// The MMU at round window lengths up to the trace's span: `(window, mmu)`.
+pub fn mmu_points(l: &Loaded) -> Vec<(i64, f64)> {
+    let Some(curve) = &l.mmu else {
+        return Vec::new();
+    };
+    let t = &l.trace.timelines;
+    let span = (t.end - t.start).max(1);
+    MMU_WINDOWS
+        .iter()
+        .copied()
+        .filter(|&w| w <= span)
+        .map(|w| (w, (curve.mmu(w) * 1e4).round() / 1e4))
+        .collect()
+}
+
+/// Windows of the MMU table: 100µs to 10s.
+const MMU_WINDOWS: [i64; 6] = [
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+];
 
 /// `goroscope blocking`.
 #[derive(Debug, Args)]
@@ -120,7 +146,7 @@ pub struct BlockingCmd {
 impl BlockingCmd {
     /// Runs the command.
     pub fn run(&self) -> Outcome {
-        let l = load_for(&self.file, &self.out, false)?;
+        let l = load_for(&self.file, &self.out, false, false)?;
         let b = blocking::analyze(&l.trace.timelines);
         let r = BlockingReport::build(&l.trace, &l.path, &b, self.out.top);
         self.out
@@ -143,9 +169,16 @@ pub struct SchedCmd {
 impl SchedCmd {
     /// Runs the command.
     pub fn run(&self) -> Outcome {
-        let l = load_for(&self.file, &self.out, false)?;
+        let l = load_for(&self.file, &self.out, false, true)?;
         let d = sched::diagnose(&l.trace.timelines, &self.sched.options(self.out.top));
-        let r = SchedReport::build(&l.trace, &l.path, &d, self.sched.long_run, self.out.top);
+        let r = SchedReport::build(
+            &l.trace,
+            &l.path,
+            &d,
+            &mmu_points(&l),
+            self.sched.long_run,
+            self.out.top,
+        );
         self.out.emit(&title("sched", &l.path), &r, &r.document())?;
         Ok(ExitCode::SUCCESS)
     }
@@ -219,7 +252,7 @@ fn interval(t: &goroscope_trace::timeline::Timelines, id: i64) -> Option<(i64, i
 impl CriticalCmd {
     /// Runs the command.
     pub fn run(&self) -> Outcome {
-        let l = load_for(&self.file, &self.out, false)?;
+        let l = load_for(&self.file, &self.out, false, false)?;
         let t = &l.trace.timelines;
         let top = self.out.top;
         let finder = PathFinder::new(t);
@@ -382,7 +415,7 @@ impl CheckCmd {
     /// Runs the command: exit code 0 if the check passed, 1 if not.
     pub fn run(&self) -> Outcome {
         let config = read_config(self.config.as_deref())?;
-        let l = load_for(&self.file, &self.out, false)?;
+        let l = load_for(&self.file, &self.out, false, false)?;
         let a = Analyses::of(&l.trace, &sched::Options::default(), &config);
         let limits = Limits {
             sched_latency_p99: self.max_sched_latency_p99,
@@ -438,8 +471,8 @@ pub struct DiffCmd {
 impl DiffCmd {
     /// Runs the command.
     pub fn run(&self) -> Outcome {
-        let b = load_for(&self.before, &self.out, true)?;
-        let a = load_for(&self.after, &self.out, true)?;
+        let b = load_for(&self.before, &self.out, true, false)?;
+        let a = load_for(&self.after, &self.out, true, false)?;
         let options = sched::Options::default();
         let config = Config::default();
         let (ab, aa) = (

@@ -42,6 +42,7 @@ impl ExportCmd {
             LoadArgs {
                 quiet: self.quiet,
                 summary: false,
+                mmu: false,
             },
         )?;
         let out = writer(self.output.as_deref())?;

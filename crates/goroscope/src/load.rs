@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use goroscope_analysis::summary::{Summarizer, Summary};
+use goroscope_analysis::{MmuCurve, MutatorUtilization, UtilFlags};
 use goroscope_trace::{LoadError, LoadOptions, Progress, Trace};
 
 use crate::exit;
@@ -58,8 +59,8 @@ fn cancel_flag() -> &'static Arc<AtomicBool> {
 static LOADING: AtomicBool = AtomicBool::new(false);
 
 /// Installs the Ctrl-C handler (once): during loading it asks the loader to stop, so the
-/// command ends cleanly with exit code 130; otherwise, or on a second Ctrl-C, it exits at
-/// once with 130.
+/// command ends cleanly with exit code 130 (or exits with 130 two seconds later if the
+/// loader does not notice); otherwise, or on a second Ctrl-C, it exits at once with 130.
 pub fn install_ctrlc() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
@@ -70,6 +71,13 @@ pub fn install_ctrlc() {
                 eprintln!("\ngoroscope: interrupted");
                 std::process::exit(i32::from(exit::INTERRUPTED));
             }
+            // The loader polls the flag between events; if it is stuck reading (a pipe, a
+            // slow disk), stop anyway.
+            std::thread::spawn(|| {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                eprintln!("\ngoroscope: interrupted");
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            });
         });
     });
 }
@@ -81,6 +89,8 @@ pub struct LoadArgs {
     pub quiet: bool,
     /// Also compute Go's goroutine summary in the same pass.
     pub summary: bool,
+    /// Also compute mutator utilization (for the MMU) in the same pass.
+    pub mmu: bool,
 }
 
 /// A loaded trace.
@@ -89,6 +99,8 @@ pub struct Loaded {
     pub trace: Trace,
     /// Its goroutine summary, if asked for.
     pub summary: Option<Summary>,
+    /// Its MMU curve (as `go tool trace` computes it), if asked for.
+    pub mmu: Option<MmuCurve>,
     /// The path as given.
     pub path: String,
 }
@@ -104,7 +116,7 @@ fn progress_bar(path: &Path, quiet: bool) -> Option<indicatif::ProgressBar> {
         indicatif::ProgressDrawTarget::stderr_with_hz(10),
     );
     let style = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {per_sec} eta {eta}",
+        "{prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes}, {msg} events, {elapsed}",
     )
     .map(|s| s.progress_chars("=> "));
     if let Ok(style) = style {
@@ -114,7 +126,8 @@ fn progress_bar(path: &Path, quiet: bool) -> Option<indicatif::ProgressBar> {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    bar.set_message(format!("loading {name}"));
+    bar.set_prefix(format!("loading {name}"));
+    bar.set_message("0");
     Some(bar)
 }
 
@@ -124,22 +137,33 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
     install_ctrlc();
     let bar = progress_bar(path, a.quiet);
     let mut summarizer = a.summary.then(Summarizer::new);
+    let mut utilization = a
+        .mmu
+        .then(|| MutatorUtilization::new(UtilFlags::GO_TOOL_TRACE));
     let mut feed = |ev: &goroscope_trace::Event, tables: &goroscope_trace::Tables<'_>| {
         if let Some(s) = summarizer.as_mut() {
             s.event(ev, tables);
+        }
+        if let Some(u) = utilization.as_mut() {
+            u.event(ev, tables);
         }
     };
     let mut on_progress = |p: Progress| {
         if let Some(b) = &bar {
             b.set_length(p.bytes_total);
             b.set_position(p.bytes_done);
+            b.set_message(p.events.to_string());
         }
     };
     LOADING.store(true, Ordering::SeqCst);
     let result = Trace::open_with(
         path,
         LoadOptions {
-            on_event: if a.summary { Some(&mut feed) } else { None },
+            on_event: if a.summary || a.mmu {
+                Some(&mut feed)
+            } else {
+                None
+            },
             progress: Some(&mut on_progress),
             cancel: Some(Arc::clone(cancel_flag())),
         },
@@ -173,9 +197,11 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
         eprintln!("goroscope: warning: {w}: {}", path.display());
     }
     let summary = summarizer.map(Summarizer::finalize);
+    let mmu = utilization.map(|u| MmuCurve::new(&u.finish()));
     Ok(Loaded {
         trace,
         summary,
+        mmu,
         path: path.display().to_string(),
     })
 }

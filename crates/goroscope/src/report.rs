@@ -12,7 +12,7 @@ use goroscope_report::html::{Inputs, render};
 use goroscope_report::sched::SchedReport;
 use goroscope_report::summary::SummaryReport;
 
-use crate::analyze::{Analyses, SchedArgs, default_critical, read_config};
+use crate::analyze::{Analyses, SchedArgs, default_critical, mmu_points, read_config};
 use crate::load::{LoadArgs, Outcome, load};
 use crate::output::write_out;
 
@@ -46,6 +46,7 @@ impl ReportCmd {
             LoadArgs {
                 quiet: self.quiet,
                 summary: true,
+                mmu: true,
             },
         )?;
         let options: sched::Options = self.sched.options(self.top);
@@ -61,7 +62,14 @@ impl ReportCmd {
             self.top,
         );
         let b = BlockingReport::build(&l.trace, &l.path, &a.blocking, self.top);
-        let d = SchedReport::build(&l.trace, &l.path, &a.sched, self.sched.long_run, self.top);
+        let d = SchedReport::build(
+            &l.trace,
+            &l.path,
+            &a.sched,
+            &mmu_points(&l),
+            self.sched.long_run,
+            self.top,
+        );
         let c = default_critical(&l.trace, &l.path, self.top);
         let generator = format!("goroscope {}", env!("CARGO_PKG_VERSION"));
         let mut html = render(&Inputs {

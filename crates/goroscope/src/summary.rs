@@ -31,6 +31,7 @@ impl SummaryCmd {
             LoadArgs {
                 quiet: self.out.quiet,
                 summary: true,
+                mmu: false,
             },
         )?;
         let a = Analyses::of(&l.trace, &sched::Options::default(), &Config::default());

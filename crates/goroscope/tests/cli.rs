@@ -778,3 +778,66 @@ fn every_json_schema_is_documented() {
     seen.dedup();
     assert_eq!(seen.len(), 6);
 }
+
+// --- convert, Ctrl-C -------------------------------------------------------------------
+
+#[test]
+fn convert_to_text_and_back_keeps_every_event() {
+    let dir = scratch("convert");
+    let (text, binary) = (dir.join("a.txt"), dir.join("a.trace"));
+    let (t, b) = (
+        text.to_str().expect("utf-8"),
+        binary.to_str().expect("utf-8"),
+    );
+    assert_eq!(ok(&["convert", "--to", "text", "-o", t, ANNOTATIONS]), "");
+    assert!(
+        std::fs::read_to_string(&text)
+            .expect("text")
+            .starts_with("Trace Go1.")
+    );
+    assert_eq!(ok(&["convert", "--to", "binary", "-o", b, t]), "");
+    assert_eq!(ok(&["dump", b]), ok(&["dump", ANNOTATIONS]));
+    let r = goroscope(&["convert", "--to", "binary", "-o", b, SCHED]);
+    assert_eq!(r.code, 3, "binary input to --to binary: {}", r.all());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_loading_exits_130() {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+    let dir = scratch("ctrl-c");
+    let fifo = dir.join("trace.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipping: mkfifo failed");
+        return;
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_goroscope"))
+        .args(["summary", "--quiet"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Start a trace and keep the pipe open: goroscope is busy loading.
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    writer.write_all(b"go 1.26 trace\0\0\0").expect("write");
+    std::thread::sleep(Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let start = Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    drop(writer);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(130));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("goroscope: interrupted"));
+    assert!(out.stdout.is_empty());
+}

@@ -557,6 +557,18 @@ pub fn render(i: &Inputs<'_>) -> String {
         );
     }
 
+    // MMU.
+    if !i.sched.mmu.is_empty() {
+        o.push_str("<h3>Minimum mutator utilization</h3><p class=\"note\">The least share of P-time left to goroutines over any window of each length, with GC's stop-the-world pauses, background workers and assists taken out (as <code>go tool trace</code>'s MMU page computes it). Low values at short windows mean GC pauses that requests feel.</p>");
+        let rows: Vec<Vec<String>> = i
+            .sched
+            .mmu
+            .iter()
+            .map(|p| vec![duration(p.window_ns), percent(p.mmu)])
+            .collect();
+        table(&mut o, &[("window", true), ("MMU", true)], &rows);
+    }
+
     // Critical path.
     if let Some(c) = i.critical
         && (!c.paths.is_empty() || !c.breakdowns.is_empty())

@@ -241,6 +241,16 @@ pub struct Gomaxprocs {
     pub value: u64,
 }
 
+/// The minimum mutator utilization at one window length.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct MmuPoint {
+    /// The window length.
+    pub window_ns: i64,
+    /// The lowest share of P-time left to user goroutines over any window of that length
+    /// (GC work: stop-the-world pauses, background workers, assists), from 0 to 1.
+    pub mmu: f64,
+}
+
 /// The scheduler report (`goroscope sched`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SchedReport {
@@ -272,6 +282,9 @@ pub struct SchedReport {
     pub long_run_ns: i64,
     /// GOMAXPROCS over time.
     pub gomaxprocs: Vec<Gomaxprocs>,
+    /// Minimum mutator utilization (as `go tool trace`'s MMU page computes it) at round
+    /// window lengths up to the trace's span; empty when not computed.
+    pub mmu: Vec<MmuPoint>,
     /// The most threads busy at once.
     pub peak_threads: u32,
 }
@@ -312,8 +325,16 @@ pub fn procs(trace: &Trace, d: &Diagnostics) -> u64 {
 }
 
 impl SchedReport {
-    /// Builds the report, keeping the first `top` rows of each list (0 = all).
-    pub fn build(trace: &Trace, path: &str, d: &Diagnostics, long_run_ns: i64, top: usize) -> Self {
+    /// Builds the report, keeping the first `top` rows of each list (0 = all); `mmu` is
+    /// `(window, MMU)` pairs.
+    pub fn build(
+        trace: &Trace,
+        path: &str,
+        d: &Diagnostics,
+        mmu: &[(i64, f64)],
+        long_run_ns: i64,
+        top: usize,
+    ) -> Self {
         let t = &trace.timelines;
         let rel = |x: i64| x - t.start;
         let name = |s| t.strings.lossy(s).into_owned();
@@ -464,6 +485,10 @@ impl SchedReport {
                 })
                 .collect(),
             peak_threads: d.peak_threads,
+            mmu: mmu
+                .iter()
+                .map(|&(window_ns, mmu)| MmuPoint { window_ns, mmu })
+                .collect(),
         }
     }
 
@@ -649,6 +674,25 @@ impl SchedReport {
                 )
                 .with_table(stw, "no stop-the-world pause"),
         );
+
+        if !self.mmu.is_empty() {
+            let mut mmu = Table::new(
+                "mmu",
+                &[
+                    ("window_ns", "window"),
+                    ("mmu", "minimum mutator utilization"),
+                ],
+            );
+            for p in &self.mmu {
+                mmu.row(vec![Value::Dur(p.window_ns), Value::Frac(p.mmu)]);
+            }
+            sections.push(
+                Section::new(
+                    "GC: the least P-time left to goroutines in any window of each length (MMU)",
+                )
+                .with_table(mmu, ""),
+            );
+        }
 
         let mut assists = Table::new(
             "assists",

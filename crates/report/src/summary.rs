@@ -291,7 +291,7 @@ impl SummaryReport {
         let mut sections = vec![head];
         sections.push(
             Section::new(format!(
-                "Findings ({}; `goroscope check` gates on them)",
+                "Findings ({}; goroscope check gates on them)",
                 self.findings.len()
             ))
             .with_table(findings_table(&self.findings), "nothing stands out"),
