@@ -481,6 +481,78 @@ impl Ordering {
         }
     }
 
+    /// The uneventful cases of the commonest events, decided and applied without the general
+    /// machinery: a goroutine that starts when it is its turn, or stops or blocks while
+    /// running, on a thread that holds a P. Returns `false`, having changed nothing, for
+    /// anything else, which [`Ordering::advance`] then decides (it gives the same answer
+    /// for these cases). `m_slot` is the thread's state, known already.
+    #[inline(always)]
+    pub(crate) fn advance_fast(
+        &mut self,
+        ev: &PreEvent,
+        at: (u64, u32),
+        m: ThreadId,
+        m_slot: u32,
+    ) -> bool {
+        if m == NO_THREAD || self.initial_gen == 0 {
+            return false;
+        }
+        let Some(&ms) = self.ms.get(m_slot as usize) else {
+            return false;
+        };
+        let cur = Ctx {
+            m,
+            p: ms.p,
+            g: ms.g,
+        };
+        if cur.p == NO_PROC {
+            return false;
+        }
+        let g = match ev.ty {
+            EventType::GO_START => {
+                let gid = ev.args[0] as GoId;
+                let seq = Seq::new(at.0, ev.args[1]);
+                if cur.g != NO_GOROUTINE {
+                    return false;
+                }
+                match self.g.get_mut(gid) {
+                    Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq) => {
+                        s.status = gs::RUNNING;
+                        s.seq = seq;
+                    }
+                    _ => return false,
+                }
+                gid
+            }
+            EventType::GO_STOP | EventType::GO_BLOCK => {
+                if cur.g == NO_GOROUTINE {
+                    return false;
+                }
+                match self.g.get_mut(cur.g) {
+                    Some(s) if s.status == gs::RUNNING => {
+                        s.status = if ev.ty == EventType::GO_STOP {
+                            gs::RUNNABLE
+                        } else {
+                            gs::WAITING
+                        };
+                    }
+                    _ => return false,
+                }
+                NO_GOROUTINE
+            }
+            _ => return false,
+        };
+        self.out.push(Event {
+            ty: ev.ty,
+            time: ev.time,
+            ctx: cur,
+            args: ev.args,
+            table: at.1,
+        });
+        self.ms[m_slot as usize].g = g;
+        true
+    }
+
     /// Tries to advance `ev` from thread `m`; `at` is the generation and the index of its
     /// tables. Returns whether it was ready; ready events (and any they synthesize) are
     /// appended to [`Ordering::out`]. `m_slot` caches the index of the thread's state

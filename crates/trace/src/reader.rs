@@ -850,7 +850,12 @@ fn run_top(
         let start = order.out.len();
         let pe = &c.events[c.next];
         let bad_ids = pe.bad_ids;
-        match order.advance(pe, at, &src.gt.strings, extra, c.m, &mut c.m_slot) {
+        let ready = if order.advance_fast(pe, at, c.m, c.m_slot) {
+            Ok(true)
+        } else {
+            order.advance(pe, at, &src.gt.strings, extra, c.m, &mut c.m_slot)
+        };
+        match ready {
             Ok(true) => first = false,
             // Not ready: if this is not the first, the heap already holds its time and is
             // valid (the cursor stays at the top), and the caller tries the others.
