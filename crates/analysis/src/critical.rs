@@ -16,7 +16,9 @@
 //!   When the releaser's path reaches the start of the wait, the walk returns to the waiter;
 //! - a wait released by the runtime (a timer, the network poller: no goroutine named) is
 //!   **runtime wait**, with the block reason saying which;
-//! - a goroutine's creation jumps to its creator at the `go` statement;
+//! - a goroutine's creation jumps to its creator at the `go` statement; before a goroutine
+//!   that the runtime created (a `time.AfterFunc` callback) existed, the time is runtime
+//!   wait;
 //! - what cannot be explained is **blocked** (a wait whose release is not in the trace) or
 //!   **unknown** (before the goroutine's first event, after a damaged part of the trace).
 //!
@@ -26,17 +28,37 @@
 //! pprof writer can use.
 //!
 //! [`PathFinder`] walks one interval in O(segments · log spans): spans are read from the
-//! goroutines' compressed lanes one chunk at a time, and goroutines, STW pauses and assists
-//! are found by binary search. [`PathFinder::task_kind`] analyses every task of a type in
-//! parallel and compares the slowest 1% with the median task ([`Breakdown`]): why slow
-//! requests are slow.
+//! goroutines' compressed lanes one chunk at a time (a few thousand chunks are kept), and
+//! goroutines, STW pauses and assists are found by binary search; nothing is indexed up
+//! front. [`PathFinder::totals`] walks without keeping segments. [`PathFinder::task_kind`]
+//! analyses every task of a type in parallel (rayon) and compares the slowest 1% with the
+//! median task ([`Breakdown`]): why slow requests are slow. On a 285 MB trace (50M spans),
+//! its 762 tasks of one type take about 3 s on 2 cores.
 //!
 //! [`DependencyGraph`] is the same model as a whole-trace graph (petgraph): nodes are span
-//! boundaries of goroutines, edges are each goroutine's continuity, wait edges (from a waiter
-//! at the start of its wait to its releaser at that moment), release and creation edges. Its
-//! [`DependencyGraph::longest_path`] between two events weighs every edge by the time it
-//! explains (a wait that another goroutine released weighs nothing, so the path prefers the
-//! releaser's work), and agrees with the walk where both apply.
+//! boundaries of goroutines, edges are each goroutine's continuity, wait edges (from a waiter,
+//! at the start of its wait and at every later instant of it that has a node, to its releaser
+//! at that instant), release and creation edges. Its [`DependencyGraph::longest_path`]
+//! between two events weighs every edge by the time it explains (a wait that another
+//! goroutine released weighs nothing, so the path prefers the releaser's work). Where the
+//! walk's path starts at the graph path's first event, both are the same path, segment for
+//! segment; the walk also covers intervals whose path starts on another goroutine (a task
+//! ended by a goroutine that was waiting for it before it began). The graph costs about
+//! 70 bytes and half a microsecond per span to build; the walk needs none of it.
+//!
+//! # Limitations
+//!
+//! - A running segment's stack is where the goroutine was at the end of it (the stack of the
+//!   release or creation the path follows, or of its next block, stop or syscall): traces
+//!   record no stacks while a goroutine runs.
+//! - A wait is attributed to the goroutine the unblock event names. The runtime sometimes
+//!   readies a goroutine on behalf of another from inside a third goroutine's time slice
+//!   (a timer run by whichever goroutine's P checks timers): the path then follows that
+//!   goroutine, as the trace says.
+//! - Waits have no object identity in traces, so a path cannot tell a contended mutex from
+//!   a slow producer; the releaser's stack ([`Segment::stack`] of the segment before a
+//!   [`Link::Released`]) says which.
+//! - Scheduling latency counts a P held by a goroutine in a syscall as held by it.
 
 mod breakdown;
 mod graph;
@@ -484,6 +506,7 @@ impl<'t> PathFinder<'t> {
         let mut link = Link::End;
         let mut end_stack = None;
         loop {
+            spans.trim();
             if t <= cur.bound {
                 let Some(f) = frames.pop() else { break };
                 cur = f;

@@ -16,8 +16,8 @@
 //! |---|---|---|
 //! | [`net`](GoProfileKind::Net) | waiting with the reason `network` | the `GoBlock` |
 //! | [`sync`](GoProfileKind::Sync) | waiting with a reason containing `chan`, `sync` or `select` (so `synctest` too) | the `GoBlock` |
-//! | [`syscall`](GoProfileKind::Syscall) | in a syscall | the `GoSyscallBegin` (no stack for a goroutine created in, or first seen in, a syscall) |
-//! | [`sched`](GoProfileKind::Sched) | runnable | whatever made it runnable: the *creator's* stack for a new goroutine, the *unblocker's* for an unblock, its own for a `GoStop`, none for a status |
+//! | [`syscall`](GoProfileKind::Syscall) | in a syscall | the `GoSyscallBegin` (none for a goroutine created in a syscall; for one first seen in a syscall, the status event's stack if it has one) |
+//! | [`sched`](GoProfileKind::Sched) | runnable | whatever made it runnable: the *creator's* stack for a new goroutine, the *unblocker's* for an unblock, its own for a `GoStop`, none after a syscall that lost its P; a status event's stack, if any |
 //!
 //! - Per goroutine, a sample starts at the first transition into the state (for the reason)
 //!   and ends at the next transition out of it; transitions into the same state in between

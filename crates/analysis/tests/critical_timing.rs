@@ -76,9 +76,10 @@ fn time_critical_paths() {
         let clock = Instant::now();
         let dag = DependencyGraph::build(t).unwrap();
         println!(
-            "dependency graph: {} nodes, {} edges in {:.2?}",
+            "dependency graph: {} nodes, {} edges, {} MB, in {:.2?}",
             dag.graph().node_count(),
             dag.graph().edge_count(),
+            dag.heap_bytes() >> 20,
             clock.elapsed()
         );
         // The longest path of every task that ended, in the graph.

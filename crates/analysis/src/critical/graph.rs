@@ -270,6 +270,7 @@ impl<'t> DependencyGraph<'t> {
                 },
             );
         }
+        dg.graph.shrink_to_fit();
         let mut order = toposort(&dg.graph, None).map_err(|c| {
             let n = dg.graph[c.node_id()];
             GraphError::Cycle {
@@ -291,6 +292,14 @@ impl<'t> DependencyGraph<'t> {
     /// The petgraph graph.
     pub fn graph(&self) -> &DiGraph<Node, Dep> {
         &self.graph
+    }
+
+    /// Approximate heap bytes used by the graph and its indexes.
+    pub fn heap_bytes(&self) -> usize {
+        let (nodes, edges) = self.graph.capacity();
+        nodes * size_of::<petgraph::graph::Node<Node>>()
+            + edges * size_of::<petgraph::graph::Edge<Dep>>()
+            + (self.order.capacity() + self.rank.capacity() + self.first.capacity()) * 4
     }
 
     /// The timelines.

@@ -193,7 +193,8 @@ impl<'t> SpanReader<'t> {
         self.go.end(self.lane(gi), gi, i, self.t.end)
     }
 
-    /// Forgets decoded chunks when many are kept (for whole-trace passes).
+    /// Forgets the decoded chunks when more than a few thousand are kept (long paths,
+    /// whole-trace passes); they are decoded again when needed.
     pub fn trim(&mut self) {
         self.go.trim();
         self.procs.trim();
