@@ -51,6 +51,10 @@ pub struct Column {
     pub key: u32,
     /// Spans that started in the column.
     pub count: u32,
+    /// The category covering most of the column, if any covers some of it.
+    pub dom: Option<u8>,
+    /// How busy the column is, in eighths (0–8).
+    pub busy8: u8,
 }
 
 impl Column {
@@ -119,13 +123,12 @@ impl Mip {
                     (((b - origin) / w).ceil().max(0.0) as usize).max(ba + 1),
                 )
             };
+            let mut sums = [0u32; 4];
             let mut col = Column::default();
             let mut best = 0u32;
-            let mut n = 0u32;
             for bucket in buckets.iter().take(bb).skip(ba) {
-                n += 1;
-                for (c, f) in col.frac.iter_mut().zip(bucket.frac) {
-                    *c += f32::from(f);
+                for (c, f) in sums.iter_mut().zip(bucket.frac) {
+                    *c += u32::from(f);
                 }
                 col.count += u32::from(bucket.count);
                 let f = u32::from(bucket.frac[self.key_cat as usize]);
@@ -135,9 +138,19 @@ impl Mip {
                 }
             }
             // Buckets past the lane's end count as empty.
-            let n = (bb - ba).max(n as usize) as f32;
-            for c in &mut col.frac {
-                *c /= 255.0 * n;
+            let full = 255 * (bb - ba) as u32;
+            let total: u32 = sums.iter().sum();
+            let mut dom = 0;
+            for (i, &v) in sums.iter().enumerate() {
+                if v > sums[dom] {
+                    dom = i;
+                }
+            }
+            col.dom = (total > 0).then_some(dom as u8);
+            col.busy8 = ((total.min(full) * 8 + full / 2) / full.max(1)) as u8;
+            let scale = 1.0 / full.max(1) as f32;
+            for (c, v) in col.frac.iter_mut().zip(sums) {
+                *c = v as f32 * scale;
             }
             out.push(col);
         }
@@ -414,7 +427,10 @@ mod tests {
         let mut cols = Vec::new();
         mip.columns(0.0, f64::from(1 << 18), 4, &mut cols);
         assert_eq!(cols[0].dominant(), Some(1));
+        assert_eq!(cols[0].dom, Some(1));
+        assert_eq!(cols[0].busy8, 8);
         assert_eq!(cols[1].dominant(), None);
+        assert_eq!((cols[1].dom, cols[1].busy8), (None, 0));
         assert_eq!(cols[1].busy(), 0.0);
         assert_eq!(cols[2].dominant(), Some(0));
         assert_eq!(cols[3].key, 42);

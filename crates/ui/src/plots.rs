@@ -1,8 +1,8 @@
 //! Metric plots: goroutines by state (stacked), live heap with the heap goal, GOMAXPROCS.
 //!
-//! A plot is sampled once per pixel column: when the view holds few points, each column
-//! takes the largest value of the points in it (spikes stay visible); when it holds many,
-//! each column looks up the value at its start (a bounded lookup per column).
+//! A plot is sampled once per pixel column, each column taking the largest value that held
+//! in it (spikes stay visible): from the points themselves when the view holds few, else
+//! from the series' summary ([`SeriesMip`]), a few buckets per column.
 
 use egui::{Mesh, Painter, Rect, Shape, Stroke, pos2};
 use goroscope_trace::timeline::{Counts, Lane, Point, Record};
@@ -31,9 +31,12 @@ pub fn sample<R: Record>(
     let t1 = t0 + npp * width as f64;
     let first = lane.index_at(t0 as i64).unwrap_or(0);
     let last = lane.index_at(t1 as i64).unwrap_or(0);
-    let few = last.saturating_sub(first) <= 8 * width;
-    if !few && let Some(mip) = mip.filter(|m| npp >= m.finest_ns()) {
-        // Many points: the summary's peaks, one lookup per column.
+    let n = last.saturating_sub(first);
+    // Read the points themselves when they are few, when there is no summary (the series
+    // is short), or when zoomed into a burst finer than the summary and not too dense.
+    let summary = mip.filter(|m| n > 8 * width && (npp >= m.finest_ns() / 4.0 || n > 32 * width));
+    if let Some(mip) = summary {
+        // The summary's peaks, a few buckets per column.
         mip.columns(t0, npp, &weight, &mut out);
         // Columns before the first point stay empty.
         if let Some(r0) = lane.get(0) {
@@ -43,8 +46,8 @@ pub fn sample<R: Record>(
                 }
             }
         }
-    } else if few {
-        // Few points: every point counts, the heaviest per column.
+    } else {
+        // Every point counts, the heaviest per column.
         let mut it = lane.iter_from(first).peekable();
         while let Some(r) = it.next() {
             let rt = r.time() as f64;
@@ -59,11 +62,6 @@ pub fn sample<R: Record>(
                     *slot = Some(r);
                 }
             }
-        }
-    } else {
-        for (x, slot) in out.iter_mut().enumerate() {
-            let t = t0 + x as f64 * npp;
-            *slot = lane.index_at(t as i64).and_then(|i| lane.get(i));
         }
     }
     out

@@ -619,7 +619,10 @@ fn paint_span_lane<R: Record>(
         let npp = f.ns_per_px();
         // Summaries once spans average under two pixels: decoding and merging them would
         // cost more than reading a few buckets per column.
-        if (last.saturating_sub(first)) as f32 > width / 2.0 && npp >= mip.finest_ns() / 4.0 {
+        let in_view = (last.saturating_sub(first)) as f32;
+        // A burst far denser than the lane's average can be finer than its summary: past
+        // four spans per pixel it is still drawn from the summary (coarser, bounded cost).
+        if in_view > width / 2.0 && (npp >= mip.finest_ns() / 4.0 || in_view > 4.0 * width) {
             paint_from_mip(
                 ui, f, rect, lane, mip, lane_ref, look, label, col_color, item,
             );
@@ -710,11 +713,13 @@ fn paint_from_mip<R: Record>(
     // Classify every column once (category, height step, colour), then merge equal runs.
     let mut class = std::mem::take(&mut f.class);
     class.clear();
+    let mut memo: (Option<u8>, u32, Color32) = (None, 0, Color32::TRANSPARENT);
     class.extend(cols.iter().map(|c| {
-        let dom = c.dominant();
-        let busy = (c.busy() * 8.0).round() as u8;
-        let color = dom.map_or(Color32::TRANSPARENT, |d| col_color(d, c.key));
-        (dom, busy, color)
+        if (c.dom, c.key) != (memo.0, memo.1) {
+            let color = c.dom.map_or(Color32::TRANSPARENT, |d| col_color(d, c.key));
+            memo = (c.dom, c.key, color);
+        }
+        (c.dom, c.busy8, memo.2)
     }));
     let mut x = 0;
     while x < cols.len() {
