@@ -27,6 +27,10 @@ big-traces:
     scripts/big-trace.sh bench-data/big-45mb.trace 45
     scripts/big-trace.sh bench-data/big-285mb.trace 285
 
+# goroscope's reader beside Go's on the same traces, in one run (make them with `just big-traces`).
+bench-vs-go *TRACES:
+    scripts/bench-vs-go.sh {{TRACES}}
+
 # Regenerate every fixture and its reference outputs with the pinned Go toolchains.
 fixtures *ARGS:
     scripts/fixtures.sh {{ARGS}}
