@@ -1731,6 +1731,25 @@ fn merged_breakdown(ui: &mut Ui, model: &TraceModel, lane: LaneRef, from: i64, t
     }
 }
 
+impl TimelineState {
+    /// Selects goroutine `g` (index) as a whole, expands its section and group, scrolls its
+    /// lane into view in the next frame and shows its lifetime.
+    pub fn reveal_goroutine(&mut self, model: &TraceModel, g: usize) {
+        let Some((row, from, to)) = item_extent(model, &Item::Goroutine(g)) else {
+            return;
+        };
+        self.selected = Some(Item::Goroutine(g));
+        self.set_collapsed(model, Header::Section(Section::Goroutines), false);
+        if let Some(gr) = model.group_of(g) {
+            self.set_collapsed(model, Header::Group(gr), false);
+        }
+        let start = model.timelines().start;
+        self.view
+            .show_range((from - start) as f64, (to - start) as f64, 0.05);
+        self.reveal = Some(row);
+    }
+}
+
 /// The size the timeline would like (it takes what it is given).
 pub fn min_size() -> Vec2 {
     vec2(GUTTER_W + 200.0, RULER_H + 100.0)
