@@ -227,7 +227,12 @@ mod tests {
             .count();
         assert_eq!(r.total, expected);
         assert_eq!(r.goroutines.len(), expected.min(MAX_RESULTS));
-        assert_eq!(m.group_of(r.goroutines[0]), Some(0), "{:?}", m.groups[0].label);
+        assert_eq!(
+            m.group_of(r.goroutines[0]),
+            Some(0),
+            "{:?}",
+            m.groups[0].label
+        );
         // An id also finds functions containing the number.
         assert!(search(&m, "G1").total >= 1);
         assert_eq!(search(&m, "no such function"), FindResults::default());

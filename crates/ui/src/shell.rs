@@ -152,21 +152,16 @@ impl Shell {
                 }
                 ui.add_enabled_ui(!self.settings.recent.is_empty(), |ui| {
                     ui.menu_button("Recent", |ui| {
-                        let mut remove = None;
+                        let mut missing = false;
                         for p in &self.settings.recent {
                             if recent_button(ui, p).clicked() {
                                 action = Some(ViewerAction::Open(p.clone()));
                                 ui.close();
                             }
-                            if !p.exists() {
-                                remove = Some(p.clone());
-                            }
+                            missing |= !p.exists();
                         }
                         ui.separator();
-                        if let Some(p) = remove
-                            && ui.button("Forget missing files").clicked()
-                        {
-                            self.settings.recent.retain(|r| r.exists() || *r != p);
+                        if missing && ui.button("Forget missing files").clicked() {
                             self.settings.recent.retain(|r| r.exists());
                         }
                         if ui.button("Clear recent files").clicked() {
