@@ -1476,6 +1476,7 @@ fn handle_input(
             ],
         )
     });
+    let pointer = pointer.filter(|&p| on_top(ui, p));
     let over_lanes = pointer.is_some_and(|p| lanes.contains(p));
     let over_gutter = pointer.is_some_and(|p| gutter.contains(p));
     if over_lanes {
@@ -1490,7 +1491,9 @@ fn handle_input(
     } else if over_gutter {
         state.scroll_y -= f64::from(scroll.y);
     }
-    let typing = ui.ctx().memory(|m| m.focused().is_some());
+    let typing = ui
+        .ctx()
+        .memory(|m| m.focused().is_some() || m.top_modal_layer().is_some());
     if !typing {
         let cx = pointer
             .filter(|p| lanes.contains(*p))
@@ -1522,6 +1525,12 @@ fn handle_input(
         }
     }
     state.scroll_y = state.scroll_y.clamp(0.0, content_h.max(0.0));
+}
+
+/// Whether `p` is over the timeline's own layer, not over a window, popup or modal dialog
+/// above it (whose wheel and keys are theirs).
+fn on_top(ui: &Ui, p: Pos2) -> bool {
+    ui.ctx().layer_id_at(p).is_none_or(|l| l == ui.layer_id())
 }
 
 fn paint_scrollbar(

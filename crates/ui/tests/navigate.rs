@@ -334,3 +334,45 @@ fn hovering_a_goroutine_span_shows_state_reason_duration_and_stack() {
         h.get_by_label(f);
     }
 }
+
+#[test]
+fn wheel_over_the_find_box_scrolls_it_not_the_timeline() {
+    let mut h = harness(viewer());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    h.get_by_label("Goroutine id or function")
+        .type_text("main.");
+    h.run();
+    let before = view(&h);
+    let over = h
+        .get_all_by_label_contains(" · main.")
+        .nth(3)
+        .expect("a result")
+        .rect()
+        .center();
+    let lanes = h.get_by_label("Timeline lanes").rect();
+    assert!(lanes.contains(over), "the box lies over the lanes");
+    h.hover_at(over);
+    h.run_steps(2);
+    // Towards zooming in (the whole trace is shown: zooming out would change nothing).
+    for modifiers in [Modifiers::NONE, Modifiers::CTRL] {
+        h.event(Event::MouseWheel {
+            unit: MouseWheelUnit::Point,
+            delta: Vec2::new(0.0, 200.0),
+            phase: egui::TouchPhase::Move,
+            modifiers,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        h.run_steps(10);
+    }
+    // Until smooth scrolling has spent the wheel's movement.
+    h.run_steps(120);
+    assert_eq!(view(&h), before);
+    // Keys typed into the box do not pan or zoom either.
+    h.get_by_label("Goroutine id or function").focus();
+    h.run_steps(2);
+    h.get_by_label("Goroutine id or function").type_text("wasd");
+    h.key_press(Key::W);
+    h.run_steps(3);
+    assert_eq!(view(&h), before);
+}

@@ -298,3 +298,39 @@ fn settings_survive_a_restart() {
     assert_eq!(Settings::load(&path).expect("rewritten").recent, [trace]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn keys_and_wheel_do_not_reach_the_timeline_under_the_dialog() {
+    let mut a = app(None);
+    a.viewer = Some(load(&fixture("sched-go1.27.3.trace")));
+    let mut h = harness(a, Vec2::new(1280.0, 800.0));
+    let before = h.state().viewer.as_ref().expect("viewer").timeline.view;
+    h.get_by_label("Open…").click();
+    h.run();
+    // Nothing focused: the keys would otherwise zoom and pan.
+    h.ctx.memory_mut(|m| {
+        if let Some(id) = m.focused() {
+            m.surrender_focus(id);
+        }
+    });
+    h.run();
+    for key in [Key::W, Key::D, Key::Home] {
+        h.key_press(key);
+        h.run();
+    }
+    let lanes = h.get_by_label("Timeline lanes").rect();
+    h.hover_at(lanes.center());
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: Vec2::new(0.0, 200.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: Modifiers::NONE,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(30);
+    assert!(h.state().shell.is_dialog_open());
+    assert_eq!(
+        h.state().viewer.as_ref().expect("viewer").timeline.view,
+        before
+    );
+}
