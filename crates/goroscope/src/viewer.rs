@@ -89,13 +89,17 @@ fn title(name: Option<&str>) -> String {
 /// Opens the viewer window on `opts.file` (or the start screen); returns when the window
 /// closes.
 pub fn run(opts: &ViewOptions) -> ExitCode {
-    let shell = Shell::new(settings_path());
-    if let Some(w) = &shell.settings_warning {
+    let mut shell = Shell::new(settings_path());
+    if let Some(w) = shell.settings_warning.take() {
         eprintln!("goroscope: {w}");
     }
     let name = opts.file.as_deref().map(file_name);
     let exit = Arc::new(Mutex::new(None));
-    let size = shell.settings.window_size.unwrap_or([1400.0, 900.0]);
+    let size = shell
+        .settings
+        .window_size
+        .filter(|s| s.iter().all(|v| v.is_finite()))
+        .map_or([1400.0, 900.0], |[w, h]| [w.max(480.0), h.max(320.0)]);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(title(name.as_deref()))

@@ -28,16 +28,17 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs the viewer on `trace` under Xvfb and returns the screenshot path. Settings live in
 /// `config/` next to it.
 fn screenshot(trace: &Path, name: &str) -> Option<PathBuf> {
-    screenshot_args(&[trace.as_os_str()], name, |_| {})
+    screenshot_args(&[trace.as_os_str()], name, |_| {}).map(|(png, _)| png)
 }
 
 /// Runs `goroscope ARGS --screenshot-to PNG` under Xvfb (settings in `config/` next to the
-/// PNG, after `prepare` has had the scratch directory) and returns the screenshot path.
+/// PNG, after `prepare` has had the scratch directory) and returns the screenshot path and
+/// what the viewer wrote on standard error.
 fn screenshot_args(
     args: &[&std::ffi::OsStr],
     name: &str,
     prepare: impl FnOnce(&Path),
-) -> Option<PathBuf> {
+) -> Option<(PathBuf, String)> {
     if !xvfb_available() {
         assert!(
             std::env::var_os("GOROSCOPE_REQUIRE_GUI").is_none(),
@@ -80,7 +81,7 @@ fn screenshot_args(
     }
     assert!(status.success(), "viewer failed: {status}\n{err}");
     assert!(out.exists(), "no screenshot written\n{err}");
-    Some(out)
+    Some((out, err))
 }
 
 /// Pixels per colour (quantised to 4 bits per channel) within a rectangle.
@@ -154,7 +155,7 @@ fn viewer_without_a_file_shows_the_start_screen_with_recent_files() {
         "theme = \"light\"\nrecent = [{:?}]\n",
         trace.display().to_string()
     );
-    let Some(png) = screenshot_args(&["view".as_ref()], "start", |dir| {
+    let Some((png, _)) = screenshot_args(&["view".as_ref()], "start", |dir| {
         let config = dir.join("config");
         std::fs::create_dir_all(&config).expect("config dir");
         std::fs::write(config.join("settings.toml"), settings).expect("settings");
@@ -205,4 +206,27 @@ fn viewer_reports_an_unreadable_trace() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.trace"));
     assert!(!dir.join("never.png").exists());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn viewer_ignores_a_corrupt_settings_file() {
+    let trace = goroscope_testkit::fixtures_dir()
+        .join("traces")
+        .join("sched-go1.27.3.trace");
+    let Some((png, err)) =
+        screenshot_args(&["view".as_ref(), trace.as_os_str()], "corrupt", |dir| {
+            let config = dir.join("config");
+            std::fs::create_dir_all(&config).expect("config dir");
+            std::fs::write(config.join("settings.toml"), "theme = [[[").expect("settings");
+        })
+    else {
+        return;
+    };
+    assert!(err.contains("ignoring unreadable settings"), "{err}");
+    assert!(err.contains("settings.toml"), "{err}");
+    // Replaced by valid settings remembering the trace.
+    let dir = png.parent().expect("dir");
+    let after = std::fs::read_to_string(dir.join("config").join("settings.toml")).expect("kept");
+    assert!(after.contains("sched-go1.27.3.trace"), "{after}");
+    std::fs::remove_dir_all(dir).ok();
 }
