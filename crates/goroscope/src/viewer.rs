@@ -116,18 +116,7 @@ pub fn run(opts: &ViewOptions) -> ExitCode {
         options,
         Box::new(move |cc| {
             cc.egui_ctx.set_theme(shell.settings.theme.egui());
-            let mut app = ViewerApp {
-                shell,
-                name: String::new(),
-                phase: Phase::Start,
-                cancel: Arc::new(AtomicBool::new(false)),
-                screenshot_to,
-                frames_ready: 0,
-                requested: false,
-                shot: Arc::new(Mutex::new(Shot::Pending)),
-                exit: app_exit,
-                window_size: None,
-            };
+            let mut app = ViewerApp::new(shell, screenshot_to, app_exit);
             if let Some(f) = file {
                 app.open(&cc.egui_ctx, f)?;
             }
@@ -181,6 +170,25 @@ fn load(path: &Path, ctx: &egui::Context, cancel: Arc<AtomicBool>, tx: &Sender<M
 }
 
 impl ViewerApp {
+    fn new(
+        shell: Shell,
+        screenshot_to: Option<PathBuf>,
+        exit: Arc<Mutex<Option<ExitCode>>>,
+    ) -> Self {
+        Self {
+            shell,
+            name: String::new(),
+            phase: Phase::Start,
+            cancel: Arc::new(AtomicBool::new(false)),
+            screenshot_to,
+            frames_ready: 0,
+            requested: false,
+            shot: Arc::new(Mutex::new(Shot::Pending)),
+            exit,
+            window_size: None,
+        }
+    }
+
     fn set_exit(&self, code: ExitCode) {
         if let Ok(mut e) = self.exit.lock() {
             *e = Some(code);
@@ -368,5 +376,126 @@ impl eframe::App for ViewerApp {
         if let Some(w) = &self.shell.settings_warning {
             eprintln!("goroscope: {w}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        goroscope_testkit::fixtures_dir().join("traces").join(name)
+    }
+
+    fn app() -> ViewerApp {
+        ViewerApp::new(Shell::new(None), None, Arc::new(Mutex::new(None)))
+    }
+
+    /// Polls the loader until it is done.
+    fn finish(app: &mut ViewerApp, ctx: &egui::Context) {
+        let start = Instant::now();
+        while matches!(app.phase, Phase::Loading { .. }) {
+            assert!(start.elapsed() < Duration::from_secs(120), "loading hangs");
+            std::thread::sleep(Duration::from_millis(5));
+            app.poll_loader(ctx);
+        }
+    }
+
+    fn shown(app: &ViewerApp) -> Option<PathBuf> {
+        match &app.phase {
+            Phase::Ready(v) => v.model.trace.path.clone(),
+            _ => None,
+        }
+    }
+
+    fn exit_code(app: &ViewerApp) -> Option<ExitCode> {
+        *app.exit.lock().expect("lock")
+    }
+
+    #[test]
+    fn opens_one_trace_after_another() {
+        let ctx = egui::Context::default();
+        let mut app = app();
+        let sched = fixture("sched-go1.27.3.trace");
+        app.open(&ctx, sched.clone()).expect("started");
+        assert_eq!(app.name, "sched-go1.27.3.trace");
+        finish(&mut app, &ctx);
+        assert_eq!(shown(&app).as_deref(), Some(sched.as_path()));
+        assert_eq!(app.shell.settings.recent.first(), Some(&sched));
+
+        // A file that is not a trace: an error screen, exit code 3, the trace is gone.
+        let dir = std::env::temp_dir().join(format!("goroscope-app-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let bad = dir.join("bad.trace");
+        std::fs::write(&bad, b"not a trace").expect("write");
+        app.open(&ctx, bad).expect("started");
+        assert!(matches!(
+            &app.phase,
+            Phase::Loading {
+                previous: Some(_),
+                ..
+            }
+        ));
+        finish(&mut app, &ctx);
+        assert!(matches!(app.phase, Phase::Failed(_)));
+        assert_eq!(exit_code(&app), Some(ExitCode::from(3)));
+        assert_eq!(
+            app.shell.settings.recent.len(),
+            1,
+            "failures are not recent"
+        );
+
+        // A good one again: shown, and the exit code is success again.
+        let mixed = fixture("mixed-go1.27.3.trace");
+        app.open(&ctx, mixed.clone()).expect("started");
+        finish(&mut app, &ctx);
+        assert_eq!(shown(&app).as_deref(), Some(mixed.as_path()));
+        assert_eq!(exit_code(&app), None);
+        assert_eq!(app.shell.settings.recent, [mixed, sched]);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_cancelled_load_brings_back_the_previous_trace() {
+        let ctx = egui::Context::default();
+        let mut app = app();
+        let sched = fixture("sched-go1.27.3.trace");
+        app.open(&ctx, sched.clone()).expect("started");
+        finish(&mut app, &ctx);
+        // A load that ends cancelled (sent by hand: a real one may finish first).
+        let (tx, rx) = channel();
+        let Phase::Ready(previous) = std::mem::replace(&mut app.phase, Phase::Start) else {
+            panic!("not ready");
+        };
+        app.name = "other.trace".to_owned();
+        app.phase = Phase::Loading {
+            path: PathBuf::from("other.trace"),
+            rx,
+            progress: None,
+            stage: "Reading",
+            previous: Some(previous),
+        };
+        tx.send(Msg::Done(Box::new(Err(LoadError::Cancelled))))
+            .expect("send");
+        app.poll_loader(&ctx);
+        assert_eq!(shown(&app).as_deref(), Some(sched.as_path()));
+        assert_eq!(app.name, "sched-go1.27.3.trace");
+
+        // Without a previous trace: the start screen.
+        let (tx, rx) = channel();
+        app.phase = Phase::Loading {
+            path: PathBuf::from("other.trace"),
+            rx,
+            progress: None,
+            stage: "Reading",
+            previous: None,
+        };
+        tx.send(Msg::Done(Box::new(Err(LoadError::Cancelled))))
+            .expect("send");
+        app.poll_loader(&ctx);
+        assert!(matches!(app.phase, Phase::Start));
+        assert_eq!(exit_code(&app), None);
     }
 }
