@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use egui::{Key, Modifiers, Vec2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use goroscope_trace::Trace;
 use goroscope_ui::settings::{SETTINGS_FILE, Settings, Theme};
 use goroscope_ui::{Screen, Shell, TraceModel, TraceViewer, ViewerAction};
@@ -275,6 +275,16 @@ fn settings_survive_a_restart() {
     assert_eq!(saved.theme, Theme::Light);
     assert!(!saved.wall_clock);
     assert_eq!(saved.recent, std::slice::from_ref(&trace));
+    // The Recent menu reopens it.
+    h.get_by_label("Recent").click();
+    h.run();
+    // (The toolbar names the trace too, as a label.)
+    h.get_all_by_label_contains("sched-go1.27.3.trace")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .expect("a recent file in the menu")
+        .click();
+    h.run();
+    assert_eq!(h.state().actions, [ViewerAction::Open(trace.clone())]);
 
     // A new window with the same settings: light, and the ruler in relative time.
     let mut a = app(Some(path.clone()));
