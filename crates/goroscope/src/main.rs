@@ -84,8 +84,8 @@ enum Command {
         /// Save a PNG screenshot of the window once the trace is shown, then exit.
         #[arg(long, value_name = "PNG")]
         screenshot_to: Option<PathBuf>,
-        /// The trace file.
-        file: PathBuf,
+        /// The trace file; without one, the start screen (open a file, recent files).
+        file: Option<PathBuf>,
     },
     /// What a trace holds, the headline numbers of every analysis, the findings, and where
     /// goroutines spent their time, grouped by start function.
@@ -160,7 +160,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
         return viewer::run(&viewer::ViewOptions {
-            file,
+            file: Some(file),
             screenshot_to: cli.screenshot_to,
         });
     };

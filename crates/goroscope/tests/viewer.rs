@@ -25,8 +25,20 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Runs the viewer on `trace` under Xvfb and returns the screenshot path.
+/// Runs the viewer on `trace` under Xvfb and returns the screenshot path. Settings live in
+/// `config/` next to it.
 fn screenshot(trace: &Path, name: &str) -> Option<PathBuf> {
+    screenshot_args(&[trace.as_os_str()], name, |_| {}).map(|(png, _)| png)
+}
+
+/// Runs `goroscope ARGS --screenshot-to PNG` under Xvfb (settings in `config/` next to the
+/// PNG, after `prepare` has had the scratch directory) and returns the screenshot path and
+/// what the viewer wrote on standard error.
+fn screenshot_args(
+    args: &[&std::ffi::OsStr],
+    name: &str,
+    prepare: impl FnOnce(&Path),
+) -> Option<(PathBuf, String)> {
     if !xvfb_available() {
         assert!(
             std::env::var_os("GOROSCOPE_REQUIRE_GUI").is_none(),
@@ -37,15 +49,17 @@ fn screenshot(trace: &Path, name: &str) -> Option<PathBuf> {
     }
     let dir = scratch(name);
     let out = dir.join("shot.png");
+    prepare(&dir);
     let runtime = dir.join("xdg");
     std::fs::create_dir_all(&runtime).expect("runtime dir");
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1600x1000x24"])
         .arg(env!("CARGO_BIN_EXE_goroscope"))
-        .arg(trace)
+        .args(args)
         .arg("--screenshot-to")
         .arg(&out)
         .env("XDG_RUNTIME_DIR", &runtime)
+        .env("GOROSCOPE_CONFIG_DIR", dir.join("config"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -67,7 +81,7 @@ fn screenshot(trace: &Path, name: &str) -> Option<PathBuf> {
     }
     assert!(status.success(), "viewer failed: {status}\n{err}");
     assert!(out.exists(), "no screenshot written\n{err}");
-    Some(out)
+    Some((out, err))
 }
 
 /// Pixels per colour (quantised to 4 bits per channel) within a rectangle.
@@ -121,7 +135,50 @@ fn viewer_screenshot_shows_lanes() {
     };
     assert!(has(215, 75, 75), "no 'waiting (sync)' red");
     assert!(has(235, 175, 45), "no 'runnable' amber");
-    std::fs::remove_dir_all(png.parent().expect("dir")).ok();
+    // The trace is remembered in the recent files, in the configuration directory given.
+    let dir = png.parent().expect("dir");
+    let settings = std::fs::read_to_string(dir.join("config").join("settings.toml"))
+        .expect("settings written");
+    assert!(
+        settings.contains("sched-go1.27.3.trace"),
+        "recent files: {settings}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn viewer_without_a_file_shows_the_start_screen_with_recent_files() {
+    let trace = goroscope_testkit::fixtures_dir()
+        .join("traces")
+        .join("sched-go1.27.3.trace");
+    let settings = format!(
+        "theme = \"light\"\nrecent = [{:?}]\n",
+        trace.display().to_string()
+    );
+    let Some((png, _)) = screenshot_args(&["view".as_ref()], "start", |dir| {
+        let config = dir.join("config");
+        std::fs::create_dir_all(&config).expect("config dir");
+        std::fs::write(config.join("settings.toml"), settings).expect("settings");
+    }) else {
+        return;
+    };
+    let img = image::open(&png).expect("a PNG").to_rgba8();
+    // The light theme from the settings: mostly light pixels.
+    let all = colours(&img, 0, 0, img.width(), img.height());
+    let total: u32 = all.values().sum();
+    let light: u32 = all
+        .iter()
+        .filter(|(c, _)| c.iter().all(|v| *v >= 0xc))
+        .map(|(_, n)| *n)
+        .sum();
+    assert!(light > total * 3 / 4, "{light} of {total} light pixels");
+    // Some text was drawn (the heading, the Open button, the recent file).
+    assert!(all.len() >= 3, "{all:?}");
+    // The settings file was not rewritten with anything lost.
+    let dir = png.parent().expect("dir");
+    let after = std::fs::read_to_string(dir.join("config").join("settings.toml")).expect("kept");
+    assert!(after.contains("sched-go1.27.3.trace"), "{after}");
+    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -142,10 +199,34 @@ fn viewer_reports_an_unreadable_trace() {
         .arg("--screenshot-to")
         .arg(dir.join("never.png"))
         .env("XDG_RUNTIME_DIR", &runtime)
+        .env("GOROSCOPE_CONFIG_DIR", dir.join("config"))
         .output()
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.trace"));
     assert!(!dir.join("never.png").exists());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn viewer_ignores_a_corrupt_settings_file() {
+    let trace = goroscope_testkit::fixtures_dir()
+        .join("traces")
+        .join("sched-go1.27.3.trace");
+    let Some((png, err)) =
+        screenshot_args(&["view".as_ref(), trace.as_os_str()], "corrupt", |dir| {
+            let config = dir.join("config");
+            std::fs::create_dir_all(&config).expect("config dir");
+            std::fs::write(config.join("settings.toml"), "theme = [[[").expect("settings");
+        })
+    else {
+        return;
+    };
+    assert!(err.contains("ignoring unreadable settings"), "{err}");
+    assert!(err.contains("settings.toml"), "{err}");
+    // Replaced by valid settings remembering the trace.
+    let dir = png.parent().expect("dir");
+    let after = std::fs::read_to_string(dir.join("config").join("settings.toml")).expect("kept");
+    assert!(after.contains("sched-go1.27.3.trace"), "{after}");
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -7,8 +7,11 @@
 //! - [`timeline`]: the timeline widget — metric plots, GC and STW lanes, P lanes, thread
 //!   lanes, goroutine lanes in collapsible groups — with hover, selection and navigation.
 //! - [`details`]: the panel describing the selected span and goroutine.
-//! - [`viewer`]: a whole window's content: toolbar, warnings, timeline, details; and the
-//!   loading screen.
+//! - [`viewer`]: a trace's content: toolbar, warnings, timeline, details, the find box
+//!   ([`find`]) and the view history ([`history`]); and the loading screen.
+//! - [`shell`]: the window around it: menu bar, start screen and file dialog ([`open`]),
+//!   drag and drop, recent files and persisted [`settings`]. It returns
+//!   [`ViewerAction`]s (open this file, cancel loading) for the application to carry out.
 //!
 //! This crate depends on `egui` and `goroscope-trace` only; the window (`eframe`) lives in
 //! the `goroscope` binary. Painted spans carry AccessKit names (see
@@ -16,16 +19,23 @@
 
 pub mod describe;
 pub mod details;
+pub mod find;
+pub mod history;
 pub mod lod;
 pub mod model;
+pub mod open;
 pub mod palette;
 pub mod plots;
 pub mod ruler;
+pub mod settings;
+pub mod shell;
 pub mod time_view;
 pub mod timeline;
 pub mod viewer;
 
 pub use model::TraceModel;
+pub use settings::Settings;
+pub use shell::{Screen, Shell, ViewerAction};
 pub use time_view::TimeView;
 pub use timeline::{Item, TimelineState};
 pub use viewer::{LoadingAction, TraceViewer, loading_ui};

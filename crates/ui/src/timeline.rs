@@ -1476,6 +1476,7 @@ fn handle_input(
             ],
         )
     });
+    let pointer = pointer.filter(|&p| on_top(ui, p));
     let over_lanes = pointer.is_some_and(|p| lanes.contains(p));
     let over_gutter = pointer.is_some_and(|p| gutter.contains(p));
     if over_lanes {
@@ -1490,7 +1491,9 @@ fn handle_input(
     } else if over_gutter {
         state.scroll_y -= f64::from(scroll.y);
     }
-    let typing = ui.ctx().memory(|m| m.focused().is_some());
+    let typing = ui
+        .ctx()
+        .memory(|m| m.focused().is_some() || m.top_modal_layer().is_some());
     if !typing {
         let cx = pointer
             .filter(|p| lanes.contains(*p))
@@ -1522,6 +1525,12 @@ fn handle_input(
         }
     }
     state.scroll_y = state.scroll_y.clamp(0.0, content_h.max(0.0));
+}
+
+/// Whether `p` is over the timeline's own layer, not over a window, popup or modal dialog
+/// above it (whose wheel and keys are theirs).
+fn on_top(ui: &Ui, p: Pos2) -> bool {
+    ui.ctx().layer_id_at(p).is_none_or(|l| l == ui.layer_id())
 }
 
 fn paint_scrollbar(
@@ -1728,6 +1737,25 @@ fn merged_breakdown(ui: &mut Ui, model: &TraceModel, lane: LaneRef, from: i64, t
     let total = (to - from).max(1) as f64;
     for (k, d) in parts.iter().take(6) {
         ui.label(format!("{k}: {:.0}%", *d as f64 / total * 100.0));
+    }
+}
+
+impl TimelineState {
+    /// Selects goroutine `g` (index) as a whole, expands its section and group, scrolls its
+    /// lane into view in the next frame and shows its lifetime.
+    pub fn reveal_goroutine(&mut self, model: &TraceModel, g: usize) {
+        let Some((row, from, to)) = item_extent(model, &Item::Goroutine(g)) else {
+            return;
+        };
+        self.selected = Some(Item::Goroutine(g));
+        self.set_collapsed(model, Header::Section(Section::Goroutines), false);
+        if let Some(gr) = model.group_of(g) {
+            self.set_collapsed(model, Header::Group(gr), false);
+        }
+        let start = model.timelines().start;
+        self.view
+            .show_range((from - start) as f64, (to - start) as f64, 0.05);
+        self.reveal = Some(row);
     }
 }
 

@@ -1,15 +1,18 @@
-//! The whole window of a loaded trace (toolbar, warnings banner, timeline, details panel)
-//! and the loading screen. The `eframe` shell in the `goroscope` binary only adds the
-//! window, the loading thread and screenshots.
+//! The whole window of a loaded trace (toolbar, warnings banner, timeline, details panel,
+//! find box, view history) and the loading screen. [`crate::shell`] puts it in a window
+//! with a menu bar; the `eframe` shell in the `goroscope` binary only adds the window, the
+//! loading thread and screenshots.
 
-use egui::{Align, Color32, Frame, Layout, Margin, ProgressBar, RichText, Ui};
+use egui::{Align, Color32, Frame, Key, Layout, Margin, PointerButton, ProgressBar, RichText, Ui};
 use goroscope_trace::Progress;
 
 use crate::describe::format_bytes;
 use crate::details::{DetailsCache, details_ui};
+use crate::find::FindState;
+use crate::history::{SETTLE_SECS, ViewHistory};
 use crate::model::TraceModel;
 use crate::ruler::format_duration;
-use crate::timeline::{self, TimelineState};
+use crate::timeline::{self, TimelineState, item_extent};
 
 /// A loaded trace on screen.
 #[derive(Debug)]
@@ -18,6 +21,10 @@ pub struct TraceViewer {
     pub model: TraceModel,
     /// The timeline's view state.
     pub timeline: TimelineState,
+    /// Back and forward through the time view.
+    pub history: ViewHistory,
+    /// The find box (Ctrl+F).
+    pub find: FindState,
     details: DetailsCache,
     warnings_dismissed: bool,
 }
@@ -27,6 +34,8 @@ impl TraceViewer {
     pub fn new(model: TraceModel) -> Self {
         let timeline = TimelineState::new(&model);
         Self {
+            history: ViewHistory::new(timeline.view),
+            find: FindState::default(),
             model,
             timeline,
             details: DetailsCache::default(),
@@ -34,15 +43,120 @@ impl TraceViewer {
         }
     }
 
+    /// Goes back to the previous view in the history.
+    pub fn back(&mut self) {
+        if let Some(v) = self.history.back() {
+            self.timeline.view = v;
+        }
+    }
+
+    /// Goes forward to the next view in the history.
+    pub fn forward(&mut self) {
+        if let Some(v) = self.history.forward() {
+            self.timeline.view = v;
+        }
+    }
+
+    /// Zooms to the selected item, if any.
+    pub fn zoom_to_selection(&mut self) {
+        let Some(item) = self.timeline.selected else {
+            return;
+        };
+        let Some((_, a, b)) = item_extent(&self.model, &item) else {
+            return;
+        };
+        let start = self.model.timelines().start;
+        navigate(&mut self.history, &mut self.timeline, |s| {
+            s.view
+                .show_range((a - start) as f64, (b - start) as f64, 0.05);
+        });
+    }
+
+    /// Selects goroutine `g` (index), expands its group, scrolls its lane into view and
+    /// zooms to its lifetime; recorded in the history.
+    pub fn reveal_goroutine(&mut self, g: usize) {
+        let model = &self.model;
+        navigate(&mut self.history, &mut self.timeline, |s| {
+            s.reveal_goroutine(model, g);
+        });
+    }
+
+    /// The navigation buttons (Back, Forward, Zoom to selection, Find), for a menu bar.
+    pub fn nav_ui(&mut self, ui: &mut Ui) {
+        if ui
+            .add_enabled(self.history.can_go_back(), egui::Button::new("Back"))
+            .on_hover_text("The previous view (Alt+Left, mouse back button)")
+            .clicked()
+        {
+            self.back();
+        }
+        if ui
+            .add_enabled(self.history.can_go_forward(), egui::Button::new("Forward"))
+            .on_hover_text("The next view (Alt+Right, mouse forward button)")
+            .clicked()
+        {
+            self.forward();
+        }
+        if ui
+            .add_enabled(
+                self.timeline.selected.is_some(),
+                egui::Button::new("Zoom to selection"),
+            )
+            .on_hover_text("Z")
+            .clicked()
+        {
+            self.zoom_to_selection();
+        }
+        if ui
+            .button("Find…")
+            .on_hover_text("Find goroutines by id or function (Ctrl+F)")
+            .clicked()
+        {
+            self.find.open();
+        }
+    }
+
+    /// Keyboard and mouse-button shortcuts: Ctrl+F, Alt+Left/Right, back/forward buttons, Z.
+    fn shortcuts(&mut self, ui: &Ui) {
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        let (find, back, forward, zoom) = ui.input_mut(|i| {
+            let find = i.consume_key(egui::Modifiers::COMMAND, Key::F);
+            let back = i.consume_key(egui::Modifiers::ALT, Key::ArrowLeft)
+                || i.pointer.button_pressed(PointerButton::Extra1);
+            let forward = i.consume_key(egui::Modifiers::ALT, Key::ArrowRight)
+                || i.pointer.button_pressed(PointerButton::Extra2);
+            let zoom = !typing && i.consume_key(egui::Modifiers::NONE, Key::Z);
+            (find, back, forward, zoom)
+        });
+        if find {
+            self.find.open();
+        }
+        if back {
+            self.back();
+        }
+        if forward {
+            self.forward();
+        }
+        if zoom {
+            self.zoom_to_selection();
+        }
+    }
+
     /// Shows the viewer in `ui` (usually the window's root).
     pub fn ui(&mut self, ui: &mut Ui) {
+        self.shortcuts(ui);
+        if let Some(g) = self.find.ui(ui, &self.model) {
+            self.reveal_goroutine(g);
+        }
         let Self {
             model,
             timeline: state,
+            history,
             details,
             warnings_dismissed,
+            ..
         } = self;
-        egui::Panel::top("goroscope_toolbar").show(ui, |ui| toolbar(ui, model, state));
+        egui::Panel::top("goroscope_toolbar").show(ui, |ui| toolbar(ui, model, state, history));
         if !model.trace.warnings.is_empty() && !*warnings_dismissed {
             egui::Panel::top("goroscope_warnings")
                 .frame(
@@ -87,16 +201,38 @@ impl TraceViewer {
                     jump = details_ui(ui, model, details, &item);
                 });
             if let Some(j) = jump {
-                state.jump_to(model, j);
+                navigate(history, state, |s| s.jump_to(model, j));
             }
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             timeline::show(ui, model, state);
         });
+        // A pan or zoom gesture becomes a history entry once it settles.
+        let (now, busy) = ui.input(|i| {
+            let scrolling = i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0;
+            (i.time, i.pointer.any_down() || scrolling)
+        });
+        history.observe(state.view, now, busy);
+        if state.view != history.current() {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs_f64(SETTLE_SECS));
+        }
     }
 }
 
-fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) {
+/// Runs a discrete navigation (a jump, fit, zoom to selection) and records it in the history:
+/// the view before it (if a gesture left it unrecorded) and the view after it.
+fn navigate(
+    history: &mut ViewHistory,
+    state: &mut TimelineState,
+    f: impl FnOnce(&mut TimelineState),
+) {
+    history.commit(state.view);
+    f(state);
+    history.commit(state.view);
+}
+
+fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, history: &mut ViewHistory) {
     ui.horizontal(|ui| {
         let t = &model.trace;
         let name = t
@@ -119,7 +255,7 @@ fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) {
             .on_hover_text("Show the whole trace (Home)")
             .clicked()
         {
-            state.view.reset();
+            navigate(history, state, |s| s.view.reset());
         }
         let center = (state.view.start + state.view.end) / 2.0;
         if ui
