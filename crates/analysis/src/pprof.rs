@@ -734,6 +734,41 @@ pub fn released_by(
     b.finish()
 }
 
+/// The critical-path profile: the time of `profile` (from [`crate::critical::Profile`]) by
+/// stack, under one synthetic outermost frame per category (`[critical path: running]`,
+/// `[critical path: sched latency]`, ...), so that `go tool pprof` shows the categories
+/// at the root of its graphs. `count` is the number of path segments.
+pub fn critical_path(t: &Timelines, profile: &crate::critical::Profile) -> Profile {
+    let mut strings: FxHashMap<StrId, Arc<[u8]>> = FxHashMap::default();
+    let mut b = ProfileBuilder::new();
+    let mut stack = Vec::new();
+    for sample in &profile.samples {
+        stack.clear();
+        for f in t.stacks.frames(sample.stack) {
+            let mut s = |id: StrId| {
+                strings
+                    .entry(id)
+                    .or_insert_with(|| Arc::from(t.strings.get(id)))
+                    .clone()
+            };
+            stack.push(Frame {
+                pc: f.pc,
+                func: s(f.func),
+                file: s(f.file),
+                line: u64::from(f.line),
+            });
+        }
+        // Keep the category frame when the stack is cut at MAX_STACK frames.
+        stack.truncate(MAX_STACK - 1);
+        stack.push(Frame::synthetic(&format!(
+            "[critical path: {}]",
+            sample.category.name()
+        )));
+        b.add(&stack, sample.count, sample.time);
+    }
+    b.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use goroscope_analysis::blocking::{self, Blocking};
-use goroscope_analysis::critical::{PathFinder, Target};
+use goroscope_analysis::critical::{Breakdown, CriticalPath, PathFinder, Target};
 use goroscope_analysis::findings::{self, Config, Finding, Severity};
 use goroscope_analysis::sched::{self, Diagnostics};
 use goroscope_analysis::summary::Summary;
@@ -186,15 +186,22 @@ impl SchedCmd {
 
 /// `goroscope critical-path`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("by_type").args(["task_type", "region"]))]
 pub struct CriticalCmd {
     #[command(flatten)]
     out: OutputArgs,
     /// Every task of this type (`trace.NewTask`): the slowest 1% beside the median.
-    #[arg(long, value_name = "TYPE", conflicts_with_all = ["region", "goroutine"])]
-    task: Option<String>,
+    #[arg(long, value_name = "TYPE", conflicts_with_all = ["region", "goroutine", "task"])]
+    task_type: Option<String>,
+    /// One task, by its ID: from its start to its end on the goroutine that ended it.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["region", "goroutine"])]
+    task: Option<u64>,
     /// Every region of this type (`trace.WithRegion`, `trace.StartRegion`).
     #[arg(long, value_name = "TYPE", conflicts_with = "goroutine")]
     region: Option<String>,
+    /// With --task-type or --region: also the whole critical paths of the N slowest.
+    #[arg(long, value_name = "N", requires = "by_type")]
+    slowest: Option<usize>,
     /// One goroutine, from --from to --to (default: from its first to its last event).
     #[arg(long, value_name = "ID")]
     goroutine: Option<i64>,
@@ -232,17 +239,22 @@ pub fn default_critical(trace: &Trace, path: &str, top: usize) -> CriticalReport
 }
 
 /// The goroutine running `main.main` (else the lowest ID), from its first to its last
-/// event.
-fn main_goroutine(t: &goroscope_trace::timeline::Timelines) -> Option<(i64, i64, i64)> {
+/// event: (goroutine, start, end).
+pub fn main_goroutine(t: &goroscope_trace::timeline::Timelines) -> Option<(i64, i64, i64)> {
     let g = t
         .goroutines
         .iter()
         .find(|g| matches!(t.strings.get(g.name), b"runtime.main" | b"main.main"))
         .or_else(|| t.goroutines.first())?;
-    interval(t, g.id)
+    goroutine_interval(t, g.id)
 }
 
-fn interval(t: &goroscope_trace::timeline::Timelines, id: i64) -> Option<(i64, i64, i64)> {
+/// Goroutine `id` from its first event to its end (or the end of the trace): (goroutine,
+/// start, end).
+pub fn goroutine_interval(
+    t: &goroscope_trace::timeline::Timelines,
+    id: i64,
+) -> Option<(i64, i64, i64)> {
     let g = t.goroutine(id)?;
     let first = g.spans.iter().next().map_or(t.start, |s| s.time);
     let end = g.ended.unwrap_or(t.end);
@@ -264,7 +276,17 @@ impl CriticalCmd {
                 )
             })
         };
-        let report = if let Some(name) = &self.task {
+        // The whole paths of the `--slowest N` of a breakdown, slowest first.
+        let slowest = |b: &Breakdown| -> Vec<PathOut> {
+            let n = self.slowest.unwrap_or(0);
+            b.paths
+                .iter()
+                .take(n)
+                .filter_map(|s| finder.path(s.target))
+                .map(|p| PathOut::of(t, &p, top))
+                .collect()
+        };
+        let report = if let Some(name) = &self.task_type {
             let b = finder.task_kind(kind(name, "task")?).ok_or_else(|| {
                 Fail::new(
                     exit::USAGE,
@@ -274,7 +296,7 @@ impl CriticalCmd {
             CriticalReport::new(
                 &l.trace,
                 &l.path,
-                Vec::new(),
+                slowest(&b),
                 vec![BreakdownOut::of(t, "task", &b, top)],
             )
         } else if let Some(name) = &self.region {
@@ -287,11 +309,15 @@ impl CriticalCmd {
             CriticalReport::new(
                 &l.trace,
                 &l.path,
-                Vec::new(),
+                slowest(&b),
                 vec![BreakdownOut::of(t, "region", &b, top)],
             )
+        } else if let Some(id) = self.task {
+            let p = task_path(&finder, id)
+                .map_err(|why| Fail::new(exit::USAGE, format!("task {id} {why}: {}", l.path)))?;
+            CriticalReport::new(&l.trace, &l.path, vec![PathOut::of(t, &p, top)], Vec::new())
         } else if let Some(g) = self.goroutine {
-            let (g, first, last) = interval(t, g).ok_or_else(|| {
+            let (g, first, last) = goroutine_interval(t, g).ok_or_else(|| {
                 Fail::new(
                     exit::USAGE,
                     format!("no goroutine {g} in the trace: {}", l.path),
@@ -321,6 +347,19 @@ impl CriticalCmd {
         )?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The critical path of the task with ID `id`, or why there is none.
+pub fn task_path(finder: &PathFinder<'_>, id: u64) -> Result<CriticalPath, &'static str> {
+    let t = finder.timelines();
+    let index = t
+        .tasks
+        .iter()
+        .position(|task| task.id == id)
+        .ok_or("is not in the trace")?;
+    finder
+        .task(index)
+        .ok_or("did not end in the trace (a critical path walks back from the end)")
 }
 
 /// The least severity that fails `check`.

@@ -205,7 +205,7 @@ fn critical_path_json_of_one_task_type() {
         "critical-path",
         "--format",
         "json",
-        "--task",
+        "--task-type",
         "child-0",
         "--top",
         "3",
@@ -252,8 +252,120 @@ fn critical_path_markdown_and_csv_of_one_goroutine() {
 }
 
 #[test]
+fn critical_path_of_one_task_and_of_the_slowest_of_a_type() {
+    // One task by ID: a single path over the task's whole interval.
+    let one = json(&ok(&[
+        "critical-path",
+        "-f",
+        "json",
+        "--task",
+        "1",
+        ANNOTATIONS,
+    ]));
+    let path = &one["paths"][0];
+    assert_eq!(one["paths"].as_array().unwrap().len(), 1);
+    assert_eq!(path["target"]["kind"], "task");
+    let span = path["end_ns"].as_i64().unwrap() - path["start_ns"].as_i64().unwrap();
+    let cats: i64 = path["categories"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(cats, span, "the categories tile the task");
+    // A type with --slowest 2: the breakdown and the two slowest paths, slowest first.
+    let slow = json(&ok(&[
+        "critical-path",
+        "-f",
+        "json",
+        "--region",
+        "step",
+        "--slowest",
+        "2",
+        ANNOTATIONS,
+    ]));
+    let paths = slow["paths"].as_array().unwrap();
+    assert_eq!(
+        paths.len(),
+        2.min(slow["breakdowns"][0]["count"].as_u64().unwrap() as usize)
+    );
+    let dur =
+        |p: &serde_json::Value| p["end_ns"].as_i64().unwrap() - p["start_ns"].as_i64().unwrap();
+    assert!(dur(&paths[0]) >= dur(&paths[1]));
+    assert_eq!(
+        dur(&paths[0]),
+        slow["breakdowns"][0]["duration"]["max_ns"]
+            .as_i64()
+            .unwrap()
+    );
+    // Unknown task, and --slowest without a type.
+    let r = goroscope(&["critical-path", "--task", "999999", ANNOTATIONS]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("task 999999 is not in the trace"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        goroscope(&["critical-path", "--slowest", "2", ANNOTATIONS]).code,
+        2
+    );
+}
+
+#[test]
+fn pprof_critical_path_profile() {
+    let out = scratch("pprof").join("critical-path.pb.gz");
+    let r = goroscope(&[
+        "pprof",
+        "--kind",
+        "critical-path",
+        "-o",
+        out.to_str().unwrap(),
+        ANNOTATIONS,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&out).unwrap()),
+        &mut raw,
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("[critical path: running]"));
+    assert!(text.contains("[critical path: sched latency]"));
+    // The selectors go with critical-path only; unknown types are usage errors.
+    let r = goroscope(&[
+        "pprof",
+        "--kind",
+        "sync",
+        "--task",
+        "1",
+        "-o",
+        "-",
+        ANNOTATIONS,
+    ]);
+    assert_eq!(r.code, 2);
+    let r = goroscope(&[
+        "pprof",
+        "--kind",
+        "critical-path",
+        "--task-type",
+        "nope",
+        "-o",
+        "-",
+        ANNOTATIONS,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no task of type \"nope\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn critical_path_of_an_unknown_task_type_is_a_usage_error() {
-    let r = goroscope(&["critical-path", "--task", "no-such-task", ANNOTATIONS]);
+    let r = goroscope(&["critical-path", "--task-type", "no-such-task", ANNOTATIONS]);
     assert_eq!(r.code, 2);
     insta::assert_snapshot!(r.all());
 }

@@ -1,5 +1,5 @@
 //! Live conformance with Go 1.27.3's `go tool pprof`: it reads every profile goroscope
-//! writes (Go's four kinds and `released-by`, every bundled fixture) without an error, and
+//! writes (Go's four kinds, `released-by` and `critical-path`, every bundled fixture) without an error, and
 //! for Go's kinds its `-raw` output, in canonical order, equals the stored reference of
 //! `go tool trace -pprof=KIND`. Needs the reference toolchain; skipped without it unless
 //! `GOROSCOPE_REQUIRE_GO` is set.
@@ -9,7 +9,8 @@ mod pprof_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use goroscope_analysis::pprof::{GoProfileKind, Profile, released_by};
+use goroscope_analysis::critical::{PathFinder, Profile as CriticalProfile, Target};
+use goroscope_analysis::pprof::{GoProfileKind, Profile, critical_path, released_by};
 use goroscope_report::pprof::write_gzip;
 use pprof_common::{canon, first_difference, profiles_of, reference};
 
@@ -77,33 +78,64 @@ fn go_tool_pprof_reads_every_profile_as_go_tool_trace_wrote_it() {
         let loaded = goroscope_trace::Trace::open(&trace).unwrap();
         let t = &loaded.timelines;
         let waits = goroscope_analysis::blocking::analyze(t).waits;
-        let profile = released_by(t, &waits, |_| true);
-        let path = write(&profile, &format!("{stem}-released-by.pb.gz"));
-        match go_pprof_raw(&goroot, &path) {
-            Ok(raw) => {
-                // pprof's totals are ours.
-                let (mut count, mut delay) = (0u64, 0i64);
-                let lines: Vec<&str> = raw.lines().collect();
-                let start = lines.iter().position(|l| *l == "Samples:").unwrap() + 2;
-                for l in lines[start..].iter().take_while(|l| **l != "Locations") {
-                    if let Some((values, _)) = l.split_once(':') {
-                        let mut v = values.split_whitespace();
-                        count += v.next().unwrap().parse::<u64>().unwrap();
-                        delay += v.next().unwrap().parse::<i64>().unwrap();
+        let mut ours = vec![("released-by", released_by(t, &waits, |_| true), None)];
+        // The critical paths of every task that ended, else of every goroutine's lifetime:
+        // pprof's total is the sum of the paths' durations.
+        let finder = PathFinder::new(t);
+        let mut paths: Vec<_> = (0..t.tasks.len()).filter_map(|i| finder.task(i)).collect();
+        if paths.is_empty() {
+            paths = t
+                .goroutines
+                .iter()
+                .filter_map(|g| {
+                    let start = g.spans.iter().next()?.time.max(t.start);
+                    let end = g.ended.unwrap_or(t.end);
+                    finder.path(Target::Goroutine {
+                        g: g.id,
+                        start,
+                        end,
+                    })
+                })
+                .collect();
+        }
+        let span: i64 = paths.iter().map(|p| p.end - p.start).sum();
+        let profile = critical_path(t, &CriticalProfile::of(&paths));
+        ours.push(("critical-path", profile, Some(span)));
+        for (name, profile, span) in ours {
+            let path = write(&profile, &format!("{stem}-{name}.pb.gz"));
+            match go_pprof_raw(&goroot, &path) {
+                Ok(raw) => {
+                    // pprof's totals are ours.
+                    let (mut count, mut delay) = (0u64, 0i64);
+                    let lines: Vec<&str> = raw.lines().collect();
+                    let start = lines.iter().position(|l| *l == "Samples:").unwrap() + 2;
+                    for l in lines[start..].iter().take_while(|l| **l != "Locations") {
+                        if let Some((values, _)) = l.split_once(':') {
+                            let mut v = values.split_whitespace();
+                            count += v.next().unwrap().parse::<u64>().unwrap();
+                            delay += v.next().unwrap().parse::<i64>().unwrap();
+                        }
+                    }
+                    if (count, delay) != (profile.total_count(), profile.total_delay()) {
+                        failures.push(format!(
+                            "{stem} {name}: pprof reads {count} / {delay} ns, we wrote {} / {}",
+                            profile.total_count(),
+                            profile.total_delay()
+                        ));
+                    }
+                    if let Some(span) = span
+                        && span != delay
+                    {
+                        failures.push(format!(
+                            "{stem} {name}: {delay} ns in the profile, the paths span {span} ns"
+                        ));
                     }
                 }
-                if (count, delay) != (profile.total_count(), profile.total_delay()) {
-                    failures.push(format!(
-                        "{stem} released-by: pprof reads {count} waits / {delay} ns, we wrote {} / {}",
-                        profile.total_count(),
-                        profile.total_delay()
-                    ));
-                }
+                Err(e) => failures.push(format!("{stem} {name}: {e}")),
             }
-            Err(e) => failures.push(format!("{stem} released-by: {e}")),
+            checked += 1;
         }
-        checked += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked >= 55, "{checked} profiles checked");
+    assert!(checked >= 66, "{checked} profiles checked");
 }
