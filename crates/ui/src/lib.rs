@@ -19,6 +19,8 @@ pub mod details;
 pub mod lod;
 pub mod model;
 pub mod palette;
+pub mod panels;
+pub mod path;
 pub mod plots;
 pub mod ruler;
 pub mod time_view;

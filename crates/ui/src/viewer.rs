@@ -8,6 +8,7 @@ use goroscope_trace::Progress;
 use crate::describe::format_bytes;
 use crate::details::{DetailsCache, details_ui};
 use crate::model::TraceModel;
+use crate::panels::{self, Panels};
 use crate::ruler::format_duration;
 use crate::timeline::{self, TimelineState};
 
@@ -18,6 +19,8 @@ pub struct TraceViewer {
     pub model: TraceModel,
     /// The timeline's view state.
     pub timeline: TimelineState,
+    /// The analysis dock.
+    pub panels: Panels,
     details: DetailsCache,
     warnings_dismissed: bool,
 }
@@ -26,7 +29,9 @@ impl TraceViewer {
     /// A viewer showing the whole of `model`.
     pub fn new(model: TraceModel) -> Self {
         let timeline = TimelineState::new(&model);
+        let panels = Panels::new(&model);
         Self {
+            panels,
             model,
             timeline,
             details: DetailsCache::default(),
@@ -39,10 +44,11 @@ impl TraceViewer {
         let Self {
             model,
             timeline: state,
+            panels,
             details,
             warnings_dismissed,
         } = self;
-        egui::Panel::top("goroscope_toolbar").show(ui, |ui| toolbar(ui, model, state));
+        egui::Panel::top("goroscope_toolbar").show(ui, |ui| toolbar(ui, model, state, panels));
         if !model.trace.warnings.is_empty() && !*warnings_dismissed {
             egui::Panel::top("goroscope_warnings")
                 .frame(
@@ -69,7 +75,7 @@ impl TraceViewer {
                     });
                 });
         }
-        if let Some(item) = state.selected {
+        if state.selected.is_some() || state.path.is_some() {
             let mut jump = None;
             egui::Panel::right("goroscope_details")
                 .default_size(340.0)
@@ -84,19 +90,20 @@ impl TraceViewer {
                         });
                     });
                     ui.separator();
-                    jump = details_ui(ui, model, details, &item);
+                    jump = details_ui(ui, model, details, state);
                 });
             if let Some(j) = jump {
                 state.jump_to(model, j);
             }
         }
+        panels::dock_ui(ui, model, state, panels);
         egui::CentralPanel::no_frame().show(ui, |ui| {
             timeline::show(ui, model, state);
         });
     }
 }
 
-fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) {
+fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, panels: &mut Panels) {
     ui.horizontal(|ui| {
         let t = &model.trace;
         let name = t
@@ -136,6 +143,7 @@ fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) {
         {
             state.view.zoom_at(center, 0.5);
         }
+        panels.toggle_button(ui);
         if !model.timelines().clock.is_empty() {
             ui.checkbox(&mut state.wall_clock, "Wall clock");
         }
