@@ -5,13 +5,18 @@
 //! - [`model`]: what the timeline needs from a loaded trace, computed once: goroutine
 //!   groups by start function and level-of-detail summaries ([`lod`]).
 //! - [`timeline`]: the timeline widget — metric plots, GC and STW lanes, P lanes, thread
-//!   lanes, goroutine lanes in collapsible groups — with hover, selection and navigation.
-//! - [`details`]: the panel describing the selected span and goroutine.
-//! - [`viewer`]: a whole window's content: toolbar, warnings, timeline, details; and the
-//!   loading screen.
+//!   lanes, task and region lanes, goroutine lanes in collapsible groups, CPU sample ticks —
+//!   with hover, selection, range selection and navigation.
+//! - [`details`]: the panel describing the selected span, goroutine, task or region, and
+//!   the critical path being shown.
+//! - [`viewer`]: a whole window's content: toolbar, warnings, timeline, details, analysis
+//!   dock; and the loading screen.
+//! - [`panels`]: the analysis dock (range statistics, blocking sites, findings, goroutine
+//!   groups, task and region types), computed on background threads.
+//! - [`path`]: a critical path prepared for drawing over the lanes.
 //!
-//! This crate depends on `egui` and `goroscope-trace` only; the window (`eframe`) lives in
-//! the `goroscope` binary. Painted spans carry AccessKit names (see
+//! This crate depends on `egui`, `goroscope-trace` and `goroscope-analysis`; the window
+//! (`eframe`) lives in the `goroscope` binary. Painted spans carry AccessKit names (see
 //! [`describe::go_span_label`]), so tests find and click them by label.
 
 pub mod describe;

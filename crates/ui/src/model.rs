@@ -31,7 +31,7 @@ pub mod go_cat {
     pub const RUNNING: u8 = 0;
     /// Runnable.
     pub const RUNNABLE: u8 = 1;
-    /// Waiting (key: what it waits for, a [`WaitKind`]).
+    /// Waiting (key: what it waits for, a [`WaitKind`](crate::palette::WaitKind)).
     pub const WAITING: u8 = 2;
     /// In a syscall.
     pub const SYSCALL: u8 = 3;
