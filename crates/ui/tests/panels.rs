@@ -509,3 +509,41 @@ fn snapshot_critical_path() {
     h.run();
     h.snapshot("critical_path");
 }
+
+#[test]
+fn a_range_site_jumps_to_its_longest_wait_in_the_range() {
+    let mut h = sched();
+    let ruler = h.get_by_label("Time ruler").rect();
+    let a = Pos2::new(ruler.left() + ruler.width() * 0.2, ruler.center().y);
+    let b = Pos2::new(ruler.left() + ruler.width() * 0.5, ruler.center().y);
+    drag(&mut h, a, b, Modifiers::NONE);
+    let stats = h
+        .state_mut()
+        .panels
+        .wait_for_range()
+        .expect("stats")
+        .clone();
+    h.run();
+    let site = stats.sites.first().expect("waits in the range");
+    h.get_by_label(&site.label).click();
+    h.run();
+    let Some(Item::Go { g, span }) = h.state().timeline.selected else {
+        panic!("{:?}", h.state().timeline.selected);
+    };
+    assert_eq!((g, span), site.longest);
+    let tl = h.state().model.timelines();
+    let s = tl.goroutines[g].spans.get(span).unwrap();
+    assert_eq!(s.state, GoState::Waiting);
+    // The wait overlaps the range, and its clipped length is the site's longest.
+    let e = h.state().model.span_end(&tl.goroutines[g].spans, span);
+    assert_eq!(e.min(stats.to) - s.time.max(stats.from), site.max);
+}
+
+#[test]
+fn snapshot_tasks_and_regions() {
+    let mut h = harness(viewer("annotations-go1.27.3.trace"));
+    open_tab(&mut h, Tab::Tasks);
+    h.remove_cursor();
+    h.run();
+    h.snapshot("annotations_tasks_and_regions");
+}

@@ -239,106 +239,114 @@ const TOP_SITES: usize = 10;
 pub fn range_ui(ui: &mut Ui, stats: &RangeStats) -> Option<Item> {
     let mut jump = None;
     let d = |ns: i64| format_duration(ns as f64);
-    ui.columns_const(|[states, sites, sched]: &mut [Ui; 3]| {
-        states.label(RichText::new("Time per state").strong());
-        Grid::new("range_states")
-            .num_columns(3)
-            .striped(true)
-            .show(states, |ui| {
-                let share = |ns: i64| {
-                    let all =
-                        stats.running + stats.runnable + stats.syscall + stats.waiting_total();
-                    if all == 0 {
-                        String::new()
-                    } else {
-                        format!("{:.1}%", ns as f64 / all as f64 * 100.0)
+    ui.horizontal_top(|ui| {
+        ui.vertical(|states| {
+            states.label(RichText::new("Time per state").strong());
+            Grid::new("range_states")
+                .num_columns(3)
+                .striped(true)
+                .show(states, |ui| {
+                    let share = |ns: i64| {
+                        let all =
+                            stats.running + stats.runnable + stats.syscall + stats.waiting_total();
+                        if all == 0 {
+                            String::new()
+                        } else {
+                            format!("{:.1}%", ns as f64 / all as f64 * 100.0)
+                        }
+                    };
+                    for (name, ns) in [
+                        ("running", stats.running),
+                        ("runnable", stats.runnable),
+                        ("syscall", stats.syscall),
+                    ] {
+                        ui.label(name);
+                        ui.label(d(ns));
+                        ui.label(share(ns));
+                        ui.end_row();
                     }
-                };
-                for (name, ns) in [
-                    ("running", stats.running),
-                    ("runnable", stats.runnable),
-                    ("syscall", stats.syscall),
-                ] {
-                    ui.label(name);
-                    ui.label(d(ns));
-                    ui.label(share(ns));
-                    ui.end_row();
-                }
-                for (reason, ns) in &stats.waiting {
-                    ui.label(format!("waiting ({reason})"));
-                    ui.label(d(*ns));
-                    ui.label(share(*ns));
-                    ui.end_row();
-                }
-            });
-        sites.label(RichText::new("Top blocking sites").strong());
-        if stats.sites.is_empty() {
-            sites.weak("no waits in this range");
-        }
-        Grid::new("range_sites")
-            .num_columns(4)
-            .striped(true)
-            .show(sites, |ui| {
-                ui.weak("site");
-                ui.weak("waits");
-                ui.weak("time");
-                ui.weak("max");
-                ui.end_row();
-                for s in stats.sites.iter().take(TOP_SITES) {
-                    let r = ui
-                        .link(&s.label)
-                        .on_hover_text(format!("{} ({})", s.full, s.reason));
-                    if r.clicked() {
-                        jump = Some(Item::Go {
-                            g: s.longest.0,
-                            span: s.longest.1,
-                        });
+                    for (reason, ns) in &stats.waiting {
+                        ui.label(format!("waiting ({reason})"));
+                        ui.label(d(*ns));
+                        ui.label(share(*ns));
+                        ui.end_row();
                     }
-                    ui.label(s.count.to_string());
-                    ui.label(d(s.total));
-                    ui.label(d(s.max));
-                    ui.end_row();
-                }
-            });
-        sched.label(RichText::new("Scheduling latency").strong());
-        let l = &stats.latency;
-        sched.label(format!(
-            "{} goroutines started running",
-            stats.latency_count
-        ));
-        if stats.latency_count > 0 {
-            sched.label(format!(
-                "p50 {} · p90 {} · p99 {} · max {}",
-                d(l.p50),
-                d(l.p90),
-                d(l.p99),
-                d(l.max)
-            ));
-        }
-        sched.add_space(6.0);
-        sched.label(RichText::new("P utilization").strong());
-        let u = stats.procs.utilization();
-        sched.add(
-            egui::ProgressBar::new(u as f32)
-                .text(format!("{:.1}% busy", u * 100.0))
-                .desired_width(220.0),
-        );
-        let p = &stats.procs;
-        let pt = |ns: i64| format!("{} P-time", d(ns));
-        Grid::new("range_procs").num_columns(2).show(sched, |ui| {
-            for (name, ns) in [
-                ("user goroutines", p.running),
-                ("GC workers", p.gc),
-                ("syscalls", p.syscall),
-                ("scheduler", p.scheduler),
-                ("idle", p.idle),
-            ] {
-                if ns > 0 {
-                    ui.label(name);
-                    ui.label(pt(ns));
-                    ui.end_row();
-                }
+                });
+        });
+        ui.add_space(32.0);
+        ui.vertical(|sites| {
+            sites.label(RichText::new("Top blocking sites").strong());
+            if stats.sites.is_empty() {
+                sites.weak("no waits in this range");
             }
+            Grid::new("range_sites")
+                .num_columns(4)
+                .striped(true)
+                .show(sites, |ui| {
+                    ui.weak("site");
+                    ui.weak("waits");
+                    ui.weak("time");
+                    ui.weak("max");
+                    ui.end_row();
+                    for s in stats.sites.iter().take(TOP_SITES) {
+                        let r = ui
+                            .link(&s.label)
+                            .on_hover_text(format!("{} ({})", s.full, s.reason));
+                        if r.clicked() {
+                            jump = Some(Item::Go {
+                                g: s.longest.0,
+                                span: s.longest.1,
+                            });
+                        }
+                        ui.label(s.count.to_string());
+                        ui.label(d(s.total));
+                        ui.label(d(s.max));
+                        ui.end_row();
+                    }
+                });
+        });
+        ui.add_space(32.0);
+        ui.vertical(|sched| {
+            sched.label(RichText::new("Scheduling latency").strong());
+            let l = &stats.latency;
+            sched.label(format!(
+                "{} goroutines started running",
+                stats.latency_count
+            ));
+            if stats.latency_count > 0 {
+                sched.label(format!(
+                    "p50 {} · p90 {} · p99 {} · max {}",
+                    d(l.p50),
+                    d(l.p90),
+                    d(l.p99),
+                    d(l.max)
+                ));
+            }
+            sched.add_space(6.0);
+            sched.label(RichText::new("P utilization").strong());
+            let u = stats.procs.utilization();
+            sched.add(
+                egui::ProgressBar::new(u as f32)
+                    .text(format!("{:.1}% busy", u * 100.0))
+                    .desired_width(220.0),
+            );
+            let p = &stats.procs;
+            let pt = |ns: i64| format!("{} P-time", d(ns));
+            Grid::new("range_procs").num_columns(2).show(sched, |ui| {
+                for (name, ns) in [
+                    ("user goroutines", p.running),
+                    ("GC workers", p.gc),
+                    ("syscalls", p.syscall),
+                    ("scheduler", p.scheduler),
+                    ("idle", p.idle),
+                ] {
+                    if ns > 0 {
+                        ui.label(name);
+                        ui.label(pt(ns));
+                        ui.end_row();
+                    }
+                }
+            });
         });
     });
     jump
