@@ -59,15 +59,9 @@ pub fn details_ui(
                     .button("Critical path")
                     .on_hover_text(format!("The critical path of {title}; Esc clears it"));
                 if r.clicked() {
-                    state.path = PathHighlight::compute(model, target, title);
-                    // Show the whole path.
-                    if let Some(p) = &state.path {
-                        let t0 = model.timelines().start;
-                        state.view.show_range(
-                            (p.path.start - t0) as f64,
-                            (p.path.end - t0) as f64,
-                            0.1,
-                        );
+                    match PathHighlight::compute(model, target, title) {
+                        Some(p) => state.show_path(model, p),
+                        None => state.path = None,
                     }
                 }
             }

@@ -26,6 +26,8 @@ use crate::path::{PATH_COLOR, PathHighlight, category_color};
 use crate::ruler::{self, Clock, format_duration};
 use crate::time_view::TimeView;
 
+/// Critical paths expand the goroutine groups they run through up to this size.
+pub const PATH_EXPAND_MAX: usize = 500;
 /// Spans narrower than this (points) are merged into blocks.
 pub const MERGE_PX: f32 = 3.0;
 /// Spans at least this wide get an accessible widget (clickable by label in tests).
@@ -316,6 +318,32 @@ impl TimelineState {
         self.set_collapsed(model, Header::Section(Section::Goroutines), false);
         self.set_collapsed(model, Header::Group(g), false);
         self.reveal = Some(Row::Group(g));
+    }
+
+    /// Shows critical path `path`: expands the goroutine groups it runs through (groups of up
+    /// to [`PATH_EXPAND_MAX`] goroutines; larger ones stay as they are) and fits the view to
+    /// it.
+    pub fn show_path(&mut self, model: &TraceModel, path: PathHighlight) {
+        let mut groups: Vec<usize> = path
+            .goroutines()
+            .filter_map(|g| model.group_of(g))
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for gi in groups {
+            if model
+                .groups
+                .get(gi)
+                .is_some_and(|g| g.goroutines.len() <= PATH_EXPAND_MAX)
+            {
+                self.set_collapsed(model, Header::Section(Section::Goroutines), false);
+                self.set_collapsed(model, Header::Group(gi), false);
+            }
+        }
+        let t0 = model.timelines().start;
+        let (a, b) = (path.path.start - t0, path.path.end - t0);
+        self.view.show_range(a as f64, b.max(a + 1) as f64, 0.1);
+        self.path = Some(path);
     }
 
     /// Whether a range selection is being dragged.

@@ -547,3 +547,68 @@ fn snapshot_tasks_and_regions() {
     h.run();
     h.snapshot("annotations_tasks_and_regions");
 }
+
+#[test]
+fn created_by_links_to_the_creator_at_the_go_statement() {
+    let mut v = viewer("sched-go1.27.3.trace");
+    let tl = v.model.timelines();
+    let (g, creator, created) = tl
+        .goroutines
+        .iter()
+        .enumerate()
+        .find_map(|(i, go)| {
+            (go.creator >= 0 && tl.strings.lossy(go.name) == "main.leakyReceiver")
+                .then(|| (i, go.creator, go.created.expect("created in the trace")))
+        })
+        .expect("a goroutine created in the trace");
+    // The link names the creator and the function with the go statement.
+    let site = goroscope_ui::describe::leaf_function(tl, tl.goroutines[g].creation_stack)
+        .expect("a creation stack");
+    v.timeline.selected = Some(Item::Goroutine(g));
+    let mut h = harness(v);
+    h.get_by_label(&format!("G{creator} {site}")).click();
+    h.run();
+    let Some(Item::Go { g: cg, span }) = h.state().timeline.selected else {
+        panic!("{:?}", h.state().timeline.selected);
+    };
+    let tl = h.state().model.timelines();
+    assert_eq!(tl.goroutines[cg].id, creator);
+    let s = tl.goroutines[cg].spans.get(span).unwrap();
+    assert_eq!(
+        s.state,
+        GoState::Running,
+        "the creator ran the go statement"
+    );
+    assert!(
+        s.time <= created && created <= h.state().model.span_end(&tl.goroutines[cg].spans, span)
+    );
+}
+
+#[test]
+fn a_critical_path_expands_the_groups_it_runs_through() {
+    let mut v = viewer("sched-go1.27.3.trace");
+    let (g, span, waker) = released_wait(&v);
+    let model = &v.model;
+    let gi = model.group_of(g).expect("group");
+    v.timeline.jump_to(model, Item::Go { g, span });
+    // Collapse the waiter's group: the path opens it again.
+    v.timeline.toggle(Header::Group(gi));
+    assert!(v.timeline.is_collapsed(&v.model, Header::Group(gi)));
+    let mut h = harness(v);
+    h.get_by_label("Critical path").click();
+    h.run();
+    assert!(
+        !h.state()
+            .timeline
+            .is_collapsed(&h.state().model, Header::Group(gi))
+    );
+    // The releaser's lane is shown (the arrows end on it).
+    let wi = h.state().model.goroutine_index(waker).expect("releaser");
+    let tl = h.state().model.timelines();
+    let label = format!("G{waker} {}", tl.strings.lossy(tl.goroutines[wi].name));
+    h.state_mut()
+        .timeline
+        .reveal(goroscope_ui::timeline::Row::Goroutine(wi));
+    h.run();
+    h.get_by_label(&label);
+}
