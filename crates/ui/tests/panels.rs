@@ -264,7 +264,30 @@ fn task_bars_are_clickable() {
         .expect("a wide task bar");
     bar.click();
     h.run();
-    assert!(matches!(h.state().timeline.selected, Some(Item::Task(_))));
+    let Some(Item::Task(i)) = h.state().timeline.selected else {
+        panic!("{:?}", h.state().timeline.selected);
+    };
+    let task = h.state().model.timelines().tasks[i].clone();
+    let kind = h
+        .state()
+        .model
+        .timelines()
+        .strings
+        .lossy(task.kind)
+        .into_owned();
+    assert!(
+        h.query_all_by_label(&format!("Task {kind}"))
+            .next()
+            .is_some()
+    );
+    // A task that ended has a critical path from its start to its end.
+    if let (Some(a), Some(b)) = (task.interval.start, task.interval.end) {
+        h.get_by_label("Critical path").click();
+        h.run();
+        let path = h.state().timeline.path.as_ref().expect("a path");
+        assert_eq!((path.path.start, path.path.end), (a, b));
+        assert_eq!(path.path.totals.total(), b - a);
+    }
 }
 
 /// Drags from `a` to `b` (with `modifiers` held).
