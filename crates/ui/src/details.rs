@@ -82,7 +82,10 @@ fn path_target(model: &TraceModel, state: &TimelineState, item: &Item) -> Option
     let go_target = |g: usize, a: i64, b: i64| {
         let go = tl.goroutines.get(g)?;
         let (a, b) = match state.range {
-            Some((ra, rb)) if ra < b && a < rb => (ra.max(go.created.unwrap_or(tl.start)), rb),
+            Some((ra, rb)) if ra < b && a < rb => (
+                ra.max(go.created.unwrap_or(tl.start)),
+                rb.min(go.ended.unwrap_or(tl.end)),
+            ),
             _ => (a, b),
         };
         (a < b).then(|| {

@@ -1,6 +1,6 @@
 //! The whole window of a loaded trace (toolbar, warnings banner, timeline, details panel,
-//! analysis dock) and the loading screen. The `eframe` shell in the `goroscope` binary only adds the
-//! window, the loading thread and screenshots.
+//! analysis dock) and the loading screen. The `eframe` shell in the `goroscope` binary only
+//! adds the window, the loading thread and screenshots.
 
 use egui::{Align, Color32, Frame, Layout, Margin, ProgressBar, RichText, Ui};
 use goroscope_trace::Progress;

@@ -635,3 +635,24 @@ fn a_critical_path_expands_the_groups_it_runs_through() {
     h.run();
     h.get_by_label(&label);
 }
+
+#[test]
+fn with_a_range_selected_the_critical_path_covers_the_range() {
+    let mut v = viewer("sched-go1.27.3.trace");
+    let (g, span, _) = released_wait(&v);
+    let model = &v.model;
+    let lane = &model.timelines().goroutines[g].spans;
+    let (a, b) = (lane.get(span).unwrap().time, model.span_end(lane, span));
+    // A range around the second half of the wait and a little after it.
+    let range = ((a + b) / 2, b + (b - a) / 4);
+    v.timeline.jump_to(model, Item::Go { g, span });
+    v.timeline.range = Some(range);
+    let mut h = harness(v);
+    h.get_by_label("Critical path").click();
+    h.run();
+    let path = h.state().timeline.path.as_ref().expect("a path");
+    let go = &h.state().model.timelines().goroutines[g];
+    let end = range.1.min(go.ended.unwrap_or(i64::MAX));
+    assert_eq!((path.path.start, path.path.end), (range.0, end));
+    assert!(path.title.starts_with(&format!("G{} from", go.id)));
+}

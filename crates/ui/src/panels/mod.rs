@@ -640,12 +640,12 @@ fn groups_tab(ui: &mut Ui, a: &Analyses, table: &mut Table) -> Option<Action> {
         "start function",
         "goroutines",
         "running",
-        "p50",
-        "p99",
+        "running p50",
+        "running p99",
         "runnable",
-        "p99 ",
+        "runnable p99",
         "waiting",
-        "p99  ",
+        "waiting p99",
         "syscall",
     ];
     let order = table
@@ -700,7 +700,6 @@ fn groups_tab(ui: &mut Ui, a: &Analyses, table: &mut Table) -> Option<Action> {
 }
 
 fn kinds_tab(ui: &mut Ui, model: &TraceModel, a: &Analyses, table: &mut Table) -> Option<Action> {
-    let tl = model.timelines();
     if a.kinds.is_empty() {
         ui.label("This trace has no user tasks or regions that ended.");
         return None;
@@ -762,7 +761,6 @@ fn kinds_tab(ui: &mut Ui, model: &TraceModel, a: &Analyses, table: &mut Table) -
                 ui.end_row();
             }
         });
-    let _ = tl;
     action
 }
 
