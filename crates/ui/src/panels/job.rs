@@ -90,3 +90,30 @@ impl<T> Job<T> {
         self.failed && self.value.is_none()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_is_pending_until_its_thread_finishes() {
+        let (go, gate) = channel::<()>();
+        let mut job = Job::spawn("test-job", None, move || {
+            gate.recv().ok();
+            42
+        });
+        assert_eq!(job.poll(), None);
+        assert!(!job.failed());
+        go.send(()).ok();
+        assert_eq!(job.wait(), Some(&42));
+        assert_eq!(job.poll(), Some(&42));
+        assert_eq!(job.get(), Some(&42));
+    }
+
+    #[test]
+    fn a_panicking_job_fails() {
+        let mut job: Job<u32> = Job::spawn("test-panic", None, || panic!("boom"));
+        assert_eq!(job.wait(), None);
+        assert!(job.failed());
+    }
+}

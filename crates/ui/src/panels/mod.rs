@@ -9,8 +9,9 @@
 pub mod analyses;
 pub mod job;
 pub mod range;
+pub mod table;
 
-use egui::{Align, Grid, Layout, RichText, ScrollArea, Sense, Ui, vec2};
+use egui::{Align, Layout, RichText, ScrollArea, Sense, Ui, vec2};
 use goroscope_analysis::findings::Severity;
 use goroscope_trace::timeline::Timelines;
 
@@ -23,6 +24,7 @@ use crate::palette::Palette;
 use crate::ruler::format_duration;
 use crate::timeline::{Item, TimelineState};
 use analyses::{HIST_BINS, Instance};
+use table::{Column, Sort, SortKey, Table};
 
 /// A tab of the dock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,113 +60,6 @@ impl Tab {
             Self::Groups => "Groups",
             Self::Tasks => "Tasks",
         }
-    }
-}
-
-/// A table's sort order: a column and a direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    /// The column index.
-    pub column: usize,
-    /// Largest first.
-    pub descending: bool,
-}
-
-/// A table's sort order and the row order it gives (recomputed only when it changes).
-#[derive(Debug, Clone)]
-struct Table {
-    sort: Sort,
-    order: Option<(Sort, Vec<usize>)>,
-}
-
-impl Table {
-    fn new(column: usize) -> Self {
-        Self {
-            sort: Sort {
-                column,
-                descending: true,
-            },
-            order: None,
-        }
-    }
-
-    /// The row order: `key(row, column)` compared, ties by row index.
-    fn order(&mut self, n: usize, key: impl Fn(usize, usize) -> SortKey) -> &[usize] {
-        let sort = self.sort;
-        if self
-            .order
-            .as_ref()
-            .is_none_or(|(s, o)| *s != sort || o.len() != n)
-        {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| {
-                let (ka, kb) = (key(a, sort.column), key(b, sort.column));
-                let o = ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal);
-                let o = if sort.descending { o.reverse() } else { o };
-                o.then(a.cmp(&b))
-            });
-            self.order = Some((sort, order));
-        }
-        self.order.as_ref().map_or(&[], |(_, o)| o)
-    }
-
-    /// Header cells; clicking one sorts by it (again: reverses).
-    fn header(&mut self, ui: &mut Ui, names: &[&str]) {
-        for (i, name) in names.iter().enumerate() {
-            let on = self.sort.column == i;
-            let r = ui
-                .horizontal(|ui| {
-                    let r = ui
-                        .selectable_label(on, RichText::new(*name).strong())
-                        .on_hover_text("sort by this column (again: reverse)");
-                    if on {
-                        sort_arrow(ui, self.sort.descending);
-                    }
-                    r
-                })
-                .inner;
-            if r.clicked() {
-                if on {
-                    self.sort.descending = !self.sort.descending;
-                } else {
-                    // Names sort A→Z first, numbers largest first.
-                    self.sort = Sort {
-                        column: i,
-                        descending: i != 0,
-                    };
-                }
-            }
-        }
-        ui.end_row();
-    }
-}
-
-/// A small triangle: pointing down for largest first.
-fn sort_arrow(ui: &mut Ui, descending: bool) {
-    let (rect, _) = ui.allocate_exact_size(vec2(8.0, 8.0), Sense::hover());
-    let c = rect.center();
-    let (tip, base) = if descending { (4.0, -3.0) } else { (-4.0, 3.0) };
-    ui.painter().add(egui::Shape::convex_polygon(
-        vec![
-            egui::pos2(c.x - 4.0, c.y + base),
-            egui::pos2(c.x + 4.0, c.y + base),
-            egui::pos2(c.x, c.y + tip),
-        ],
-        ui.visuals().strong_text_color(),
-        egui::Stroke::NONE,
-    ));
-}
-
-/// A value rows sort by.
-#[derive(Debug, Clone, PartialEq, PartialOrd)]
-enum SortKey {
-    Num(f64),
-    Text(String),
-}
-
-impl From<i64> for SortKey {
-    fn from(v: i64) -> Self {
-        Self::Num(v as f64)
     }
 }
 
@@ -352,19 +247,12 @@ pub fn dock_ui(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, panel
                             });
                             None
                         }
-                        Some(a) => {
-                            ScrollArea::both()
-                                .auto_shrink([false, false])
-                                .show(ui, |ui| match tab {
-                                    Tab::Blocking => {
-                                        blocking_tab(ui, model, a, blocking, site_cursor)
-                                    }
-                                    Tab::Findings => findings_tab(ui, model, a, findings),
-                                    Tab::Groups => groups_tab(ui, a, groups),
-                                    _ => kinds_tab(ui, model, a, kinds),
-                                })
-                                .inner
-                        }
+                        Some(a) => match tab {
+                            Tab::Blocking => blocking_tab(ui, model, a, blocking, site_cursor),
+                            Tab::Findings => findings_tab(ui, model, a, findings),
+                            Tab::Groups => groups_tab(ui, a, groups),
+                            _ => kinds_tab(ui, model, a, kinds),
+                        },
                     }
                 }
             };
@@ -429,15 +317,6 @@ fn dur(ns: i64) -> String {
     format_duration(ns as f64)
 }
 
-/// Rows shown per table (the rest are summarised).
-const MAX_ROWS: usize = 500;
-
-fn more_rows(ui: &mut Ui, n: usize) {
-    if n > MAX_ROWS {
-        ui.weak(format!("… and {} more rows", n - MAX_ROWS));
-    }
-}
-
 fn wait_item(model: &TraceModel, a: &Analyses, w: usize) -> Option<(Item, i64, i64)> {
     let tl = model.timelines();
     let w = a.waits.get(w)?;
@@ -490,64 +369,57 @@ fn blocking_tab(
                 }
             }
         });
-        ui.separator();
     }
-    let names = [
-        "blocking site",
-        "reason",
-        "count",
-        "total",
-        "p50",
-        "p99",
-        "max",
-        "top releaser",
+    const COLUMNS: [Column; 8] = [
+        ("blocking site", 260.0),
+        ("reason", 130.0),
+        ("count", 64.0),
+        ("total", 76.0),
+        ("p50", 76.0),
+        ("p99", 76.0),
+        ("max", 76.0),
+        ("top releaser", 240.0),
     ];
-    let order = table
-        .order(a.sites.len(), |r, c| {
-            let s = &a.sites[r];
-            match c {
-                0 => SortKey::Text(s.label.clone()),
-                1 => SortKey::Text(s.reason.clone()),
-                2 => SortKey::Num(s.count as f64),
-                3 => s.duration.total.into(),
-                4 => s.duration.p50.into(),
-                5 => s.duration.p99.into(),
-                6 => s.duration.max.into(),
-                _ => SortKey::Text(s.releaser.clone()),
-            }
-        })
-        .to_vec();
-    Grid::new("blocking_table")
-        .striped(true)
-        .num_columns(names.len())
-        .show(ui, |ui| {
-            table.header(ui, &names);
-            for &r in order.iter().take(MAX_ROWS) {
-                let s = &a.sites[r];
-                let selected = cursor.is_some_and(|c| c.0 == r);
-                if ui
-                    .selectable_label(selected, &s.label)
-                    .on_hover_text(&s.full)
-                    .clicked()
-                {
-                    *cursor = Some((r, 0));
-                    action = s
-                        .instances
-                        .first()
-                        .and_then(|&w| wait_item(model, a, w as usize))
-                        .map(|(it, x, y)| Action::Show(it, x, y));
-                }
-                ui.label(&s.reason);
-                ui.label(s.count.to_string());
-                ui.label(dur(s.duration.total));
-                ui.label(dur(s.duration.p50));
-                ui.label(dur(s.duration.p99));
-                ui.label(dur(s.duration.max));
-                ui.label(&s.releaser);
-                ui.end_row();
-            }
-        });
-    more_rows(ui, order.len());
+    let key = |r: usize, c: usize| {
+        let s = &a.sites[r];
+        match c {
+            0 => SortKey::Text(s.label.clone()),
+            1 => SortKey::Text(s.reason.clone()),
+            2 => SortKey::Num(s.count as f64),
+            3 => s.duration.total.into(),
+            4 => s.duration.p50.into(),
+            5 => s.duration.p99.into(),
+            6 => s.duration.max.into(),
+            _ => SortKey::Text(s.releaser.clone()),
+        }
+    };
+    let selected = cursor.map(|c| c.0);
+    let mut clicked = None;
+    table.show(ui, "blocking", &COLUMNS, a.sites.len(), key, |cells, r| {
+        let s = &a.sites[r];
+        if cells.link(selected == Some(r), &s.label, &s.full) {
+            clicked = Some(r);
+        }
+        cells.text(&s.reason);
+        cells.text(s.count.to_string());
+        for d in [
+            s.duration.total,
+            s.duration.p50,
+            s.duration.p99,
+            s.duration.max,
+        ] {
+            cells.text(dur(d));
+        }
+        cells.text(&s.releaser);
+    });
+    if let Some(r) = clicked {
+        *cursor = Some((r, 0));
+        action = a.sites[r]
+            .instances
+            .first()
+            .and_then(|&w| wait_item(model, a, w as usize))
+            .map(|(it, x, y)| Action::Show(it, x, y));
+    }
     action
 }
 
@@ -571,41 +443,43 @@ fn findings_tab(
         ui.label("No findings: no rule fired on this trace.");
         return None;
     }
-    let mut action = None;
-    let names = ["severity", "finding", "rule", "evidence"];
-    let order = table
-        .order(a.findings.len(), |r, c| {
+    const COLUMNS: [Column; 4] = [
+        ("severity", 80.0),
+        ("finding", 560.0),
+        ("rule", 130.0),
+        ("evidence", 360.0),
+    ];
+    let key = |r: usize, c: usize| {
+        let f = &a.findings[r];
+        match c {
+            0 => SortKey::Num(f.severity as u8 as f64),
+            1 => SortKey::Text(f.title.clone()),
+            2 => SortKey::Text(f.rule.to_owned()),
+            _ => SortKey::Num(f.evidence.goroutines.len() as f64),
+        }
+    };
+    let mut clicked = None;
+    table.show(
+        ui,
+        "findings",
+        &COLUMNS,
+        a.findings.len(),
+        key,
+        |cells, r| {
             let f = &a.findings[r];
-            match c {
-                0 => SortKey::Num(f.severity as u8 as f64),
-                1 => SortKey::Text(f.title.clone()),
-                2 => SortKey::Text(f.rule.to_owned()),
-                _ => SortKey::Num(f.evidence.goroutines.len() as f64),
+            cells.text(severity_text(f.severity));
+            if cells.link(false, &f.title, "show its time window") {
+                clicked = Some(r);
             }
-        })
-        .to_vec();
-    Grid::new("findings_table")
-        .striped(true)
-        .num_columns(names.len())
-        .show(ui, |ui| {
-            table.header(ui, &names);
-            for &r in order.iter().take(MAX_ROWS) {
-                let f = &a.findings[r];
-                ui.label(severity_text(f.severity));
-                if ui
-                    .selectable_label(false, &f.title)
-                    .on_hover_text("show its time window")
-                    .clicked()
-                {
-                    let g = f.target.goroutine.and_then(|g| model.goroutine_index(g));
-                    action = Some(Action::Window(f.target.start, f.target.end, g));
-                }
-                ui.label(f.rule);
-                ui.label(evidence_text(tl, f));
-                ui.end_row();
-            }
-        });
-    action
+            cells.text(f.rule);
+            cells.text(evidence_text(tl, f));
+        },
+    );
+    clicked.map(|r| {
+        let f = &a.findings[r];
+        let g = f.target.goroutine.and_then(|g| model.goroutine_index(g));
+        Action::Window(f.target.start, f.target.end, g)
+    })
 }
 
 fn evidence_text(tl: &Timelines, f: &goroscope_analysis::findings::Finding) -> String {
@@ -635,68 +509,54 @@ fn evidence_text(tl: &Timelines, f: &goroscope_analysis::findings::Finding) -> S
 }
 
 fn groups_tab(ui: &mut Ui, a: &Analyses, table: &mut Table) -> Option<Action> {
-    let mut action = None;
-    let names = [
-        "start function",
-        "goroutines",
-        "running",
-        "running p50",
-        "running p99",
-        "runnable",
-        "runnable p99",
-        "waiting",
-        "waiting p99",
-        "syscall",
+    const COLUMNS: [Column; 10] = [
+        ("start function", 260.0),
+        ("goroutines", 84.0),
+        ("running", 76.0),
+        ("running p50", 90.0),
+        ("running p99", 90.0),
+        ("runnable", 76.0),
+        ("runnable p99", 96.0),
+        ("waiting", 76.0),
+        ("waiting p99", 90.0),
+        ("syscall", 76.0),
     ];
-    let order = table
-        .order(a.groups.len(), |r, c| {
-            let g = &a.groups[r];
-            match c {
-                0 => SortKey::Text(g.label.clone()),
-                1 => SortKey::Num(g.count as f64),
-                2 => g.exec.total.into(),
-                3 => g.exec.p50.into(),
-                4 => g.exec.p99.into(),
-                5 => g.sched_wait.total.into(),
-                6 => g.sched_wait.p99.into(),
-                7 => g.blocked.total.into(),
-                8 => g.blocked.p99.into(),
-                _ => g.syscall.total.into(),
-            }
-        })
-        .to_vec();
-    Grid::new("groups_table")
-        .striped(true)
-        .num_columns(names.len())
-        .show(ui, |ui| {
-            table.header(ui, &names);
-            for &r in order.iter().take(MAX_ROWS) {
-                let g = &a.groups[r];
-                if ui
-                    .selectable_label(false, &g.label)
-                    .on_hover_text("show the group in the timeline")
-                    .clicked()
-                {
-                    action = Some(Action::RevealGroup(g.group));
-                }
-                ui.label(g.count.to_string());
-                for d in [
-                    g.exec.total,
-                    g.exec.p50,
-                    g.exec.p99,
-                    g.sched_wait.total,
-                    g.sched_wait.p99,
-                    g.blocked.total,
-                    g.blocked.p99,
-                    g.syscall.total,
-                ] {
-                    ui.label(dur(d));
-                }
-                ui.end_row();
-            }
-        });
-    more_rows(ui, order.len());
-    action
+    let key = |r: usize, c: usize| {
+        let g = &a.groups[r];
+        match c {
+            0 => SortKey::Text(g.label.clone()),
+            1 => SortKey::Num(g.count as f64),
+            2 => g.exec.total.into(),
+            3 => g.exec.p50.into(),
+            4 => g.exec.p99.into(),
+            5 => g.sched_wait.total.into(),
+            6 => g.sched_wait.p99.into(),
+            7 => g.blocked.total.into(),
+            8 => g.blocked.p99.into(),
+            _ => g.syscall.total.into(),
+        }
+    };
+    let mut clicked = None;
+    table.show(ui, "groups", &COLUMNS, a.groups.len(), key, |cells, r| {
+        let g = &a.groups[r];
+        if cells.link(false, &g.label, "show the group in the timeline") {
+            clicked = Some(g.group);
+        }
+        cells.text(g.count.to_string());
+        for d in [
+            g.exec.total,
+            g.exec.p50,
+            g.exec.p99,
+            g.sched_wait.total,
+            g.sched_wait.p99,
+            g.blocked.total,
+            g.blocked.p99,
+            g.syscall.total,
+        ] {
+            cells.text(dur(d));
+        }
+    });
+    clicked.map(Action::RevealGroup)
 }
 
 fn kinds_tab(ui: &mut Ui, model: &TraceModel, a: &Analyses, table: &mut Table) -> Option<Action> {
@@ -704,64 +564,51 @@ fn kinds_tab(ui: &mut Ui, model: &TraceModel, a: &Analyses, table: &mut Table) -
         ui.label("This trace has no user tasks or regions that ended.");
         return None;
     }
-    let mut action = None;
-    let names = [
-        "type",
-        "kind",
-        "count",
-        "total",
-        "p50",
-        "p90",
-        "p99",
-        "max",
-        "distribution",
+    const COLUMNS: [Column; 9] = [
+        ("type", 200.0),
+        ("kind", 64.0),
+        ("count", 64.0),
+        ("total", 76.0),
+        ("p50", 76.0),
+        ("p90", 76.0),
+        ("p99", 76.0),
+        ("max", 76.0),
+        ("distribution", 110.0),
     ];
-    let order = table
-        .order(a.kinds.len(), |r, c| {
-            let k = &a.kinds[r];
-            match c {
-                0 => SortKey::Text(k.name.clone()),
-                1 => SortKey::Num(f64::from(u8::from(k.task))),
-                2 => SortKey::Num(k.count as f64),
-                3 => k.duration.total.into(),
-                4 => k.duration.p50.into(),
-                5 => k.duration.p90.into(),
-                6 => k.duration.p99.into(),
-                _ => k.duration.max.into(),
-            }
-        })
-        .to_vec();
-    let pal = Palette::for_visuals(ui.visuals());
-    Grid::new("kinds_table")
-        .striped(true)
-        .num_columns(names.len())
-        .show(ui, |ui| {
-            table.header(ui, &names);
-            for &r in order.iter().take(MAX_ROWS) {
-                let k = &a.kinds[r];
-                if ui
-                    .selectable_label(false, &k.name)
-                    .on_hover_text("show the slowest one")
-                    .clicked()
-                {
-                    action = instance_action(model, k.slowest);
-                }
-                ui.label(if k.task { "task" } else { "region" });
-                ui.label(k.count.to_string());
-                for d in [
-                    k.duration.total,
-                    k.duration.p50,
-                    k.duration.p90,
-                    k.duration.p99,
-                    k.duration.max,
-                ] {
-                    ui.label(dur(d));
-                }
-                histogram_ui(ui, &k.histogram, k.min, k.duration.max, pal.running());
-                ui.end_row();
-            }
-        });
-    action
+    let key = |r: usize, c: usize| {
+        let k = &a.kinds[r];
+        match c {
+            0 => SortKey::Text(k.name.clone()),
+            1 => SortKey::Num(f64::from(u8::from(k.task))),
+            2 => SortKey::Num(k.count as f64),
+            3 => k.duration.total.into(),
+            4 => k.duration.p50.into(),
+            5 => k.duration.p90.into(),
+            6 => k.duration.p99.into(),
+            _ => k.duration.max.into(),
+        }
+    };
+    let color = Palette::for_visuals(ui.visuals()).running();
+    let mut clicked = None;
+    table.show(ui, "kinds", &COLUMNS, a.kinds.len(), key, |cells, r| {
+        let k = &a.kinds[r];
+        if cells.link(false, &k.name, "show the slowest one") {
+            clicked = Some(k.slowest);
+        }
+        cells.text(if k.task { "task" } else { "region" });
+        cells.text(k.count.to_string());
+        for d in [
+            k.duration.total,
+            k.duration.p50,
+            k.duration.p90,
+            k.duration.p99,
+            k.duration.max,
+        ] {
+            cells.text(dur(d));
+        }
+        cells.cell(|ui| histogram_ui(ui, &k.histogram, k.min, k.duration.max, color));
+    });
+    clicked.and_then(|inst| instance_action(model, inst))
 }
 
 fn instance_action(model: &TraceModel, inst: Instance) -> Option<Action> {
