@@ -493,6 +493,20 @@ fn cpu_samples_are_indexed_by_goroutine_and_p() {
     assert!(gs.iter().all(|s| s.1 >= t));
     assert_eq!(model.samples(SamplesOf::Proc(1)).len(), 5);
     assert!(model.samples(SamplesOf::Goroutine(4)).is_empty());
+    // The ticks are drawn on the goroutine's and the P's lanes, zoomed in and out.
+    let mut v = TraceViewer::new(model);
+    v.timeline.jump_to(&v.model, Item::Goroutine(3));
+    let mut h = harness(v);
+    let t0 = h.state().model.timelines().start;
+    h.state_mut()
+        .timeline
+        .view
+        .show_range((t - t0) as f64, (t - t0 + 10_000) as f64, 0.5);
+    h.run();
+    h.get_by_label(&format!("G{g} {}", {
+        let tl = h.state().model.timelines();
+        tl.strings.lossy(tl.goroutines[3].name).into_owned()
+    }));
 }
 
 #[test]
