@@ -1,6 +1,8 @@
 //! Work done off the UI thread: a computation on its own thread whose result the UI polls
-//! each frame (and tests wait for).
+//! each frame (and tests wait for). Dropping a job asks its computation to stop.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 /// A value being computed on a background thread.
@@ -9,6 +11,7 @@ pub struct Job<T> {
     rx: Option<Receiver<T>>,
     value: Option<T>,
     failed: bool,
+    cancel: Arc<AtomicBool>,
 }
 
 impl<T: Send + 'static> Job<T> {
@@ -19,13 +22,28 @@ impl<T: Send + 'static> Job<T> {
         ctx: Option<egui::Context>,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Self {
+        Self::spawn_cancellable(name, ctx, move |_| f())
+    }
+
+    /// Like [`Job::spawn`], for computations that stop early (with any result: it is not
+    /// used) once their flag is set, which dropping the job does.
+    pub fn spawn_cancellable(
+        name: &str,
+        ctx: Option<egui::Context>,
+        f: impl FnOnce(&AtomicBool) -> T + Send + 'static,
+    ) -> Self {
         let (tx, rx) = channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
         let spawned = std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
+                let v = f(&flag);
                 // The receiver may be gone (a new range was selected): nothing to do then.
-                let _ = tx.send(f());
-                if let Some(ctx) = ctx {
+                if !flag.load(Ordering::Relaxed)
+                    && tx.send(v).is_ok()
+                    && let Some(ctx) = ctx
+                {
                     ctx.request_repaint();
                 }
             });
@@ -33,16 +51,14 @@ impl<T: Send + 'static> Job<T> {
             rx: Some(rx),
             value: None,
             failed: spawned.is_err(),
+            cancel,
         }
     }
+}
 
-    /// A job that is already done.
-    pub fn ready(value: T) -> Self {
-        Self {
-            rx: None,
-            value: Some(value),
-            failed: false,
-        }
+impl<T> Drop for Job<T> {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
     }
 }
 
@@ -115,5 +131,22 @@ mod tests {
         let mut job: Job<u32> = Job::spawn("test-panic", None, || panic!("boom"));
         assert_eq!(job.wait(), None);
         assert!(job.failed());
+    }
+
+    #[test]
+    fn dropping_a_job_cancels_it() {
+        let (started, running) = channel::<()>();
+        let (stopped, done) = channel::<bool>();
+        let job: Job<()> = Job::spawn_cancellable("test-cancel", None, move |cancel| {
+            started.send(()).ok();
+            let t = std::time::Instant::now();
+            while !cancel.load(Ordering::Relaxed) && t.elapsed().as_secs() < 10 {
+                std::thread::yield_now();
+            }
+            stopped.send(cancel.load(Ordering::Relaxed)).ok();
+        });
+        running.recv().ok();
+        drop(job);
+        assert_eq!(done.recv().ok(), Some(true));
     }
 }

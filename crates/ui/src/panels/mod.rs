@@ -132,8 +132,9 @@ impl Panels {
             return;
         }
         let trace = model.trace.clone();
-        let job = Job::spawn("goroscope-range", Some(ctx.clone()), move || {
-            range::compute(&trace.timelines, range.0, range.1)
+        // Replacing the previous range's job cancels it.
+        let job = Job::spawn_cancellable("goroscope-range", Some(ctx.clone()), move |cancel| {
+            range::compute(&trace.timelines, range.0, range.1, cancel)
         });
         self.range = Some((range, job));
     }

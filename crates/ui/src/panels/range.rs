@@ -2,6 +2,7 @@
 //! waits that overlap it, scheduling latency and P utilization, all clipped to the range.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use egui::{Grid, RichText, Ui};
 use goroscope_analysis::blocking::{self, Site};
@@ -93,8 +94,8 @@ impl RangeStats {
 }
 
 /// Computes the statistics of `[from, to)` (absolute times), decoding only the spans that
-/// overlap it.
-pub fn compute(tl: &Timelines, from: i64, to: i64) -> RangeStats {
+/// overlap it. Stops early (with partial figures) once `cancel` is set.
+pub fn compute(tl: &Timelines, from: i64, to: i64, cancel: &AtomicBool) -> RangeStats {
     let (from, to) = (from.max(tl.start), to.min(tl.end));
     let mut st = [0i64; 6];
     let mut waiting: HashMap<StrId, i64> = HashMap::new();
@@ -109,6 +110,9 @@ pub fn compute(tl: &Timelines, from: i64, to: i64) -> RangeStats {
     let mut site_of = HashMap::new();
     let mut latencies = Vec::new();
     for (g, go) in tl.goroutines.iter().enumerate() {
+        if g % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let Some(first) = go
             .spans
             .index_at(from)
