@@ -86,6 +86,9 @@ pub struct TraceModel {
     pub(crate) task_lane_reach: Vec<Vec<i64>>,
     /// The goroutines (indexes) that have regions, ascending.
     pub region_goroutines: Vec<u32>,
+    /// Per goroutine with regions (as in `region_goroutines`), the latest end of its
+    /// regions so far, in begin order (ascending: binary-searchable).
+    region_reach: Vec<Vec<i64>>,
     /// Nesting levels drawn in region lanes (deeper regions share the last level).
     pub region_levels: u16,
     /// CPU samples on goroutines: (goroutine index, time), sorted.
@@ -244,6 +247,20 @@ impl TraceModel {
         let region_goroutines: Vec<u32> = (0..n as u32)
             .filter(|&g| !tl.goroutines[g as usize].regions.is_empty())
             .collect();
+        let region_reach = region_goroutines
+            .iter()
+            .map(|&g| {
+                let mut reach = i64::MIN;
+                tl.goroutines[g as usize]
+                    .regions
+                    .iter()
+                    .map(|r| {
+                        reach = reach.max(r.interval.clamped(tl.start, tl.end).1);
+                        reach
+                    })
+                    .collect()
+            })
+            .collect();
         let region_levels = tl
             .goroutines
             .iter()
@@ -272,6 +289,7 @@ impl TraceModel {
             task_lane_of,
             task_lane_reach,
             region_goroutines,
+            region_reach,
             region_levels,
             go_samples,
             proc_samples,
@@ -349,6 +367,14 @@ impl TraceModel {
     /// The position of goroutine `g` (index) among the goroutines with regions.
     pub fn region_row(&self, g: usize) -> Option<usize> {
         self.region_goroutines.binary_search(&(g as u32)).ok()
+    }
+
+    /// The index of the first region of goroutine `g` (index) that ends at or after `t`
+    /// (regions that end earlier all begin earlier too).
+    pub fn first_region_reaching(&self, g: usize, t: i64) -> usize {
+        self.region_row(g)
+            .and_then(|i| self.region_reach.get(i))
+            .map_or(0, |reach| reach.partition_point(|&e| e < t))
     }
 
     /// The times of the CPU samples of goroutine `g` (index), or P `p` (index).

@@ -1499,14 +1499,7 @@ fn paint_regions(ui: &Ui, f: &mut Frame<'_>, rect: Rect, g: usize) {
     let (t0, t1) = f.abs_range();
     let regions = &go.regions;
     let hi = regions.partition_point(|r| r.interval.clamped(tl.start, tl.end).0 < t1);
-    // Back to the outermost region that starts before the view (its children follow it).
-    let mut k = regions[..hi].partition_point(|r| r.interval.clamped(tl.start, tl.end).0 < t0);
-    while k > 0 {
-        k -= 1;
-        if regions[k].depth == 0 {
-            break;
-        }
-    }
+    let k = model.first_region_reaching(g, t0).min(hi);
     let levels = model.region_levels.max(1);
     let mut last_px = [f32::NEG_INFINITY; crate::model::MAX_REGION_LEVELS as usize];
     for (index, r) in regions.iter().enumerate().take(hi).skip(k) {
@@ -1759,10 +1752,10 @@ fn hit(f: &Frame<'_>, row: Row, rect: Rect, x: f32) -> Option<Item> {
             // The innermost region containing t.
             let regions = &tl.goroutines.get(g)?.regions;
             let hi = regions.partition_point(|r| r.interval.clamped(tl.start, tl.end).0 <= t + tol);
-            (0..hi)
-                .rev()
-                .take(10_000)
-                .find(|&i| regions[i].interval.clamped(tl.start, tl.end).1 >= t - tol)
+            let lo = f.model.first_region_reaching(g, t - tol).min(hi);
+            (lo..hi)
+                .filter(|&i| regions[i].interval.clamped(tl.start, tl.end).1 >= t - tol)
+                .max_by_key(|&i| (regions[i].depth, i))
                 .map(|index| Item::Region { g, index })
         }
         Row::Gc => {

@@ -672,3 +672,31 @@ fn with_a_range_selected_the_critical_path_covers_the_range() {
     assert_eq!((path.path.start, path.path.end), (range.0, end));
     assert!(path.title.starts_with(&format!("G{} from", go.id)));
 }
+
+#[test]
+fn region_bars_are_clickable_and_hover_finds_the_innermost() {
+    let mut h = harness(viewer("annotations-go1.27.3.trace"));
+    let bar = h
+        .get_all_by_label_contains("region setup.inner ")
+        .next()
+        .expect("a nested region bar");
+    bar.click();
+    h.run();
+    let Some(Item::Region { g, index }) = h.state().timeline.selected else {
+        panic!("{:?}", h.state().timeline.selected);
+    };
+    let tl = h.state().model.timelines();
+    let r = tl.goroutines[g].regions[index];
+    assert_eq!(tl.strings.lossy(r.kind), "setup.inner");
+    assert!(r.depth > 0);
+    // Hovering the nested bar names it (the innermost region under the pointer). The
+    // details panel took some width: find the bar again.
+    let rect = h
+        .get_all_by_label_contains("region setup.inner ")
+        .next()
+        .expect("the bar")
+        .rect();
+    h.hover_at(rect.center());
+    h.run();
+    assert_eq!(h.state().timeline.hovered, Some(Item::Region { g, index }));
+}
