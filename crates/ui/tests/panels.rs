@@ -61,7 +61,7 @@ fn blocking_rows_match_the_analysis_and_jump_to_their_longest_wait() {
     let (label, count, total, max, first) = {
         let a = h.state_mut().panels.analyses().expect("analyses");
         let s = &a.sites[0];
-        let w = &a.waits[s.instances[0] as usize];
+        let w = &s.instances[0];
         (
             s.label.clone(),
             s.count,

@@ -7,7 +7,7 @@ use goroscope_analysis::blocking::{self, Site, Wait};
 use goroscope_analysis::findings::{self, Finding};
 use goroscope_analysis::sched;
 use goroscope_analysis::summary::Distribution;
-use goroscope_trace::event::GoState;
+use goroscope_trace::event::{GoId, GoState};
 use goroscope_trace::timeline::{StrId, Timelines};
 
 /// Waits at one blocking site.
@@ -28,8 +28,22 @@ pub struct SiteRow {
     /// The releaser site that released the most waiting time here (`runtime` when no
     /// goroutine did, `(still waiting)` for waits that never ended).
     pub releaser: String,
-    /// The waits, as indexes into [`Analyses::waits`], longest first.
-    pub instances: Vec<u32>,
+    /// Its longest waits, longest first (at most [`MAX_INSTANCES`]).
+    pub instances: Vec<WaitRef>,
+}
+
+/// How many of a site's waits [`SiteRow::instances`] keeps.
+pub const MAX_INSTANCES: usize = 1000;
+
+/// One wait, as much of it as the panel needs to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitRef {
+    /// The goroutine that waited.
+    pub g: GoId,
+    /// When it began waiting.
+    pub start: i64,
+    /// When it was released (`None`: still waiting at the end of the trace).
+    pub end: Option<i64>,
 }
 
 /// One goroutine group (start function) with per-goroutine time distributions.
@@ -90,8 +104,6 @@ pub struct KindRow {
 /// Everything the panels show about the whole trace.
 #[derive(Debug)]
 pub struct Analyses {
-    /// Every wait (from [`blocking::analyze`]).
-    pub waits: Vec<Wait>,
     /// Waits by blocking site, longest total first.
     pub sites: Vec<SiteRow>,
     /// Scheduler and blocking findings, most severe first.
@@ -124,7 +136,6 @@ pub fn compute(tl: &Timelines, groups: &[(String, Vec<u32>)]) -> Analyses {
         findings,
         groups: group_rows(tl, groups),
         kinds: kind_rows(tl),
-        waits: b.waits,
     }
 }
 
@@ -164,9 +175,16 @@ fn site_rows(tl: &Timelines, waits: &[Wait]) -> Vec<SiteRow> {
         .into_iter()
         .map(|(site, mut a)| {
             let dur = |i: &u32| waits[*i as usize].duration(tl.end);
-            a.instances
-                .sort_by(|x, y| dur(y).cmp(&dur(x)).then_with(|| x.cmp(y)));
+            let longest_first = |x: &u32, y: &u32| dur(y).cmp(&dur(x)).then_with(|| x.cmp(y));
             let mut ds: Vec<i64> = a.instances.iter().map(dur).collect();
+            let count = a.instances.len() as u64;
+            // The longest few, in order (the rest are only counted).
+            if a.instances.len() > MAX_INSTANCES {
+                a.instances
+                    .select_nth_unstable_by(MAX_INSTANCES - 1, longest_first);
+                a.instances.truncate(MAX_INSTANCES);
+            }
+            a.instances.sort_by(longest_first);
             let reason = a
                 .reasons
                 .iter()
@@ -187,10 +205,21 @@ fn site_rows(tl: &Timelines, waits: &[Wait]) -> Vec<SiteRow> {
                 full: site.describe(tl),
                 site,
                 reason,
-                count: a.instances.len() as u64,
+                count,
                 duration: Distribution::of(&mut ds),
                 releaser,
-                instances: a.instances,
+                instances: a
+                    .instances
+                    .iter()
+                    .map(|&i| {
+                        let w = &waits[i as usize];
+                        WaitRef {
+                            g: w.g,
+                            start: w.start,
+                            end: w.end,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -315,6 +344,46 @@ fn histogram(ds: &[i64], min: i64, max: i64) -> [u32; HIST_BINS] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sites_keep_their_longest_waits_in_order() {
+        let tl = Timelines {
+            start: 0,
+            end: 1_000_000,
+            ..Timelines::default()
+        };
+        let n = MAX_INSTANCES + 500;
+        // Durations 1..=n ns, shuffled by a multiplier coprime with n.
+        let waits: Vec<Wait> = (0..n)
+            .map(|i| {
+                let d = ((i * 7919) % n + 1) as i64;
+                Wait {
+                    g: i as i64,
+                    reason: StrId::default(),
+                    stack: goroscope_trace::timeline::StackId::NONE,
+                    start: 10,
+                    end: Some(10 + d),
+                    releaser: -1,
+                    releaser_stack: goroscope_trace::timeline::StackId::NONE,
+                }
+            })
+            .collect();
+        let rows = site_rows(&tl, &waits);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.count, n as u64);
+        assert_eq!(r.duration.max, n as i64);
+        assert_eq!(r.duration.total, (n * (n + 1) / 2) as i64);
+        assert_eq!(r.instances.len(), MAX_INSTANCES);
+        let ds: Vec<i64> = r
+            .instances
+            .iter()
+            .map(|w| w.end.unwrap() - w.start)
+            .collect();
+        let want: Vec<i64> = (0..MAX_INSTANCES).map(|k| (n - k) as i64).collect();
+        assert_eq!(ds, want);
+        assert_eq!(r.releaser, "runtime");
+    }
 
     #[test]
     fn histogram_bins_span_min_to_max() {

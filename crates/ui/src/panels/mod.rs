@@ -23,7 +23,7 @@ use crate::model::TraceModel;
 use crate::palette::Palette;
 use crate::ruler::format_duration;
 use crate::timeline::{Item, TimelineState};
-use analyses::{HIST_BINS, Instance};
+use analyses::{HIST_BINS, Instance, WaitRef};
 use table::{Column, Sort, SortKey, Table};
 
 /// A tab of the dock.
@@ -318,9 +318,8 @@ fn dur(ns: i64) -> String {
     format_duration(ns as f64)
 }
 
-fn wait_item(model: &TraceModel, a: &Analyses, w: usize) -> Option<(Item, i64, i64)> {
+fn wait_item(model: &TraceModel, w: &WaitRef) -> Option<(Item, i64, i64)> {
     let tl = model.timelines();
-    let w = a.waits.get(w)?;
     let g = model.goroutine_index(w.g)?;
     let span = tl.goroutines.get(g)?.spans.index_at(w.start)?;
     Some((Item::Go { g, span }, w.start, w.end.unwrap_or(tl.end)))
@@ -344,10 +343,15 @@ fn blocking_tab(
     {
         ui.horizontal(|ui| {
             ui.label(format!(
-                "{}: wait {} of {} (longest first)",
+                "{}: wait {} of {} (longest first{})",
                 s.label,
                 i + 1,
-                s.instances.len()
+                s.count,
+                if s.instances.len() < s.count as usize {
+                    format!("; the longest {} can be stepped through", s.instances.len())
+                } else {
+                    String::new()
+                }
             ));
             let mut go = None;
             if ui
@@ -364,9 +368,8 @@ fn blocking_tab(
             }
             if let Some(j) = go {
                 *cursor = Some((row, j));
-                if let Some(&w) = s.instances.get(j) {
-                    action =
-                        wait_item(model, a, w as usize).map(|(it, x, y)| Action::Show(it, x, y));
+                if let Some(w) = s.instances.get(j) {
+                    action = wait_item(model, w).map(|(it, x, y)| Action::Show(it, x, y));
                 }
             }
         });
@@ -418,7 +421,7 @@ fn blocking_tab(
         action = a.sites[r]
             .instances
             .first()
-            .and_then(|&w| wait_item(model, a, w as usize))
+            .and_then(|w| wait_item(model, w))
             .map(|(it, x, y)| Action::Show(it, x, y));
     }
     action
