@@ -98,6 +98,8 @@ fn bench(c: &mut Criterion) {
         model.thread_lod_info()
     );
     let mut viewer = TraceViewer::new(model);
+    // The analyses run on a background thread: let them finish before measuring frames.
+    viewer.panels.wait_for_analyses();
     let ctx = Context::default();
     // Warm up fonts and layout caches.
     for _ in 0..3 {

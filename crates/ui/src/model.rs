@@ -1,6 +1,8 @@
 //! What the timeline shows of a trace, computed once after loading: goroutine groups (by
 //! start function), the goroutine → group map, and level-of-detail summaries of dense lanes.
 
+use std::sync::Arc;
+
 use goroscope_trace::Trace;
 use goroscope_trace::event::{GoId, GoState};
 use goroscope_trace::timeline::{
@@ -29,7 +31,7 @@ pub mod go_cat {
     pub const RUNNING: u8 = 0;
     /// Runnable.
     pub const RUNNABLE: u8 = 1;
-    /// Waiting (key: what it waits for, a [`WaitKind`]).
+    /// Waiting (key: what it waits for, a [`WaitKind`](crate::palette::WaitKind)).
     pub const WAITING: u8 = 2;
     /// In a syscall.
     pub const SYSCALL: u8 = 3;
@@ -57,8 +59,8 @@ pub mod thread_cat {
 
 /// A loaded trace with what the timeline needs to draw it fast.
 pub struct TraceModel {
-    /// The trace.
-    pub trace: Trace,
+    /// The trace (shared with the analyses that run in the background).
+    pub trace: Arc<Trace>,
     /// Goroutine groups, busiest (most running time) first.
     pub groups: Vec<Group>,
     /// The group of each goroutine (by index in [`Timelines::goroutines`]).
@@ -75,7 +77,30 @@ pub struct TraceModel {
     pub(crate) heap_mip: Option<SeriesMip<Point>>,
     /// Summary of the heap goal series.
     pub(crate) goal_mip: Option<SeriesMip<Point>>,
+    /// Tasks packed into lanes: per lane, task indexes in start order, not overlapping
+    /// (except in the last lane, which takes what does not fit).
+    pub task_lanes: Vec<Vec<u32>>,
+    /// The lane of each task (by index in [`Timelines::tasks`]).
+    task_lane_of: Vec<u32>,
+    /// Per task lane, the latest end of its tasks so far (ascending: binary-searchable).
+    pub(crate) task_lane_reach: Vec<Vec<i64>>,
+    /// The goroutines (indexes) that have regions, ascending.
+    pub region_goroutines: Vec<u32>,
+    /// Per goroutine with regions (as in `region_goroutines`), the latest end of its
+    /// regions so far, in begin order (ascending: binary-searchable).
+    region_reach: Vec<Vec<i64>>,
+    /// Nesting levels drawn in region lanes (deeper regions share the last level).
+    pub region_levels: u16,
+    /// CPU samples on goroutines: (goroutine index, time), sorted.
+    pub(crate) go_samples: Vec<(u32, i64)>,
+    /// CPU samples on Ps: (P index, time), sorted.
+    pub(crate) proc_samples: Vec<(u32, i64)>,
 }
+
+/// At most this many task lanes; tasks that overlap every lane go to the last.
+pub const MAX_TASK_LANES: usize = 32;
+/// At most this many region nesting levels are drawn apart.
+pub const MAX_REGION_LEVELS: u16 = 4;
 
 impl std::fmt::Debug for TraceModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -206,8 +231,69 @@ impl TraceModel {
         let counts_mip = SeriesMip::build(&tl.metrics.counts, tl.end, weight);
         let heap_mip = SeriesMip::build(&tl.metrics.heap_alloc, tl.end, |p: &Point| p.value);
         let goal_mip = SeriesMip::build(&tl.metrics.heap_goal, tl.end, |p: &Point| p.value);
+        let (task_lanes, task_lane_of) = pack_tasks(tl);
+        let task_lane_reach = task_lanes
+            .iter()
+            .map(|lane| {
+                let mut reach = i64::MIN;
+                lane.iter()
+                    .map(|&i| {
+                        reach = reach.max(task_interval(tl, &tl.tasks[i as usize]).1);
+                        reach
+                    })
+                    .collect()
+            })
+            .collect();
+        let region_goroutines: Vec<u32> = (0..n as u32)
+            .filter(|&g| !tl.goroutines[g as usize].regions.is_empty())
+            .collect();
+        let region_reach = region_goroutines
+            .iter()
+            .map(|&g| {
+                let mut reach = i64::MIN;
+                tl.goroutines[g as usize]
+                    .regions
+                    .iter()
+                    .map(|r| {
+                        reach = reach.max(r.interval.clamped(tl.start, tl.end).1);
+                        reach
+                    })
+                    .collect()
+            })
+            .collect();
+        let region_levels = tl
+            .goroutines
+            .iter()
+            .flat_map(|g| g.regions.iter().map(|r| r.depth + 1))
+            .max()
+            .unwrap_or(1)
+            .min(MAX_REGION_LEVELS);
+        let mut go_samples = Vec::new();
+        let mut proc_samples = Vec::new();
+        for s in &tl.cpu_samples {
+            if s.g >= 0
+                && let Ok(g) = tl.goroutines.binary_search_by_key(&s.g, |g| g.id)
+            {
+                go_samples.push((g as u32, s.time));
+            }
+            if s.p >= 0
+                && let Ok(p) = tl.procs.binary_search_by_key(&s.p, |p| p.id)
+            {
+                proc_samples.push((p as u32, s.time));
+            }
+        }
+        go_samples.sort_unstable();
+        proc_samples.sort_unstable();
         Self {
-            trace,
+            task_lanes,
+            task_lane_of,
+            task_lane_reach,
+            region_goroutines,
+            region_reach,
+            region_levels,
+            go_samples,
+            proc_samples,
+            trace: Arc::new(trace),
             groups,
             group_of,
             go_mips,
@@ -273,11 +359,79 @@ impl TraceModel {
             + self.goal_mip.as_ref().map_or(0, SeriesMip::heap_bytes)
     }
 
+    /// The lane of task `i` (index into [`TraceModel::task_lanes`]).
+    pub fn task_lane(&self, i: usize) -> Option<usize> {
+        self.task_lane_of.get(i).map(|&l| l as usize)
+    }
+
+    /// The position of goroutine `g` (index) among the goroutines with regions.
+    pub fn region_row(&self, g: usize) -> Option<usize> {
+        self.region_goroutines.binary_search(&(g as u32)).ok()
+    }
+
+    /// The index of the first region of goroutine `g` (index) that ends at or after `t`
+    /// (regions that end earlier all begin earlier too).
+    pub fn first_region_reaching(&self, g: usize, t: i64) -> usize {
+        self.region_row(g)
+            .and_then(|i| self.region_reach.get(i))
+            .map_or(0, |reach| reach.partition_point(|&e| e < t))
+    }
+
+    /// The times of the CPU samples of goroutine `g` (index), or P `p` (index).
+    pub fn samples(&self, of: SamplesOf) -> &[(u32, i64)] {
+        let (all, k) = match of {
+            SamplesOf::Goroutine(g) => (&self.go_samples, g as u32),
+            SamplesOf::Proc(p) => (&self.proc_samples, p as u32),
+        };
+        let a = all.partition_point(|s| s.0 < k);
+        let b = all.partition_point(|s| s.0 <= k);
+        &all[a..b]
+    }
+
     /// The end of span `i` of `lane` (the next span's start, or the trace end).
     pub fn span_end<R: goroscope_trace::timeline::Record>(&self, lane: &Lane<R>, i: usize) -> i64 {
         lane.get(i + 1)
             .map_or(self.trace.timelines.end, |r| r.time())
     }
+}
+
+/// Whose CPU samples [`TraceModel::samples`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamplesOf {
+    /// A goroutine (index).
+    Goroutine(usize),
+    /// A P (index).
+    Proc(usize),
+}
+
+/// The interval of task `t`, clamped to the trace.
+pub fn task_interval(tl: &Timelines, t: &goroscope_trace::timeline::Task) -> (i64, i64) {
+    t.interval.clamped(tl.start, tl.end)
+}
+
+/// Packs tasks into lanes (first lane where the previous task has ended), in start order.
+fn pack_tasks(tl: &Timelines) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..tl.tasks.len() as u32).collect();
+    order.sort_by_key(|&i| (task_interval(tl, &tl.tasks[i as usize]).0, i));
+    let mut lanes: Vec<Vec<u32>> = Vec::new();
+    let mut ends: Vec<i64> = Vec::new();
+    let mut lane_of = vec![0u32; tl.tasks.len()];
+    for i in order {
+        let (a, b) = task_interval(tl, &tl.tasks[i as usize]);
+        let l = match ends.iter().position(|&e| e <= a) {
+            Some(l) => l,
+            None if lanes.len() < MAX_TASK_LANES => {
+                lanes.push(Vec::new());
+                ends.push(i64::MIN);
+                lanes.len() - 1
+            }
+            None => lanes.len() - 1,
+        };
+        lanes[l].push(i);
+        ends[l] = ends[l].max(b);
+        lane_of[i as usize] = l as u32;
+    }
+    (lanes, lane_of)
 }
 
 /// The summary category of a goroutine span.

@@ -20,11 +20,14 @@ use goroscope_trace::timeline::{GoSpan, Lane, ProcActivity, ProcSpan, Record, Th
 
 use crate::describe;
 use crate::lod::{Column, Mip};
-use crate::model::{TraceModel, go_cat, go_category, proc_cat, thread_cat};
+use crate::model::{SamplesOf, TraceModel, go_cat, go_category, proc_cat, thread_cat};
 use crate::palette::{Palette, WaitKind};
+use crate::path::{PATH_COLOR, PathHighlight, category_color};
 use crate::ruler::{self, Clock, format_duration};
 use crate::time_view::TimeView;
 
+/// Critical paths expand the goroutine groups they run through up to this size.
+pub const PATH_EXPAND_MAX: usize = 500;
 /// Spans narrower than this (points) are merged into blocks.
 pub const MERGE_PX: f32 = 3.0;
 /// Spans at least this wide get an accessible widget (clickable by label in tests).
@@ -45,6 +48,9 @@ const THREAD_H: f32 = 16.0;
 const GO_H: f32 = 16.0;
 const GC_H: f32 = 16.0;
 const PLOT_H: f32 = 56.0;
+const TASK_H: f32 = 16.0;
+/// The height of one nesting level of a region lane.
+const REGION_LEVEL_H: f32 = 14.0;
 const SMALL_PLOT_H: f32 = 28.0;
 
 /// A collapsible section of the timeline.
@@ -56,6 +62,8 @@ pub enum Section {
     Procs,
     /// One lane per thread (M).
     Threads,
+    /// User tasks, then a lane of regions per goroutine that has any.
+    Tasks,
     /// Goroutine groups.
     Goroutines,
 }
@@ -67,6 +75,7 @@ impl Section {
             Self::Runtime => "Runtime",
             Self::Procs => "Procs",
             Self::Threads => "Threads",
+            Self::Tasks => "Tasks & regions",
             Self::Goroutines => "Goroutines",
         }
     }
@@ -107,6 +116,10 @@ pub enum Row {
     Proc(usize),
     /// A thread (index into `Timelines::threads`).
     Thread(usize),
+    /// A lane of user tasks (index into [`TraceModel::task_lanes`]).
+    Task(usize),
+    /// The regions of a goroutine (index into `Timelines::goroutines`).
+    Regions(usize),
     /// A goroutine group header.
     Group(usize),
     /// A goroutine (index into `Timelines::goroutines`).
@@ -158,6 +171,15 @@ pub enum Item {
     Stw(usize),
     /// A goroutine as a whole (its lane name was clicked).
     Goroutine(usize),
+    /// A user task (index into `Timelines::tasks`).
+    Task(usize),
+    /// A user region.
+    Region {
+        /// The goroutine (index).
+        g: usize,
+        /// The region's index in the goroutine's regions.
+        index: usize,
+    },
     /// Spans too narrow to tell apart, merged into one block.
     Merged {
         /// The lane.
@@ -175,7 +197,7 @@ impl Item {
     /// The goroutine (index) the item is about, if any.
     pub fn goroutine(&self, model: &TraceModel) -> Option<usize> {
         match *self {
-            Self::Go { g, .. } | Self::Goroutine(g) => Some(g),
+            Self::Go { g, .. } | Self::Goroutine(g) | Self::Region { g, .. } => Some(g),
             Self::Proc { p, span } => {
                 let s = model.timelines().procs.get(p)?.spans.get(span)?;
                 (s.g >= 0).then(|| model.goroutine_index(s.g)).flatten()
@@ -204,6 +226,12 @@ pub struct TimelineState {
     reveal: Option<Row>,
     /// The height of the lanes' viewport in the last frame.
     viewport_h: f32,
+    /// The selected time range (absolute times), if any.
+    pub range: Option<(i64, i64)>,
+    /// Where a range selection being dragged began (absolute time).
+    range_anchor: Option<i64>,
+    /// The critical path shown over the lanes, if any.
+    pub path: Option<PathHighlight>,
 }
 
 impl TimelineState {
@@ -218,6 +246,9 @@ impl TimelineState {
             wall_clock: !model.timelines().clock.is_empty(),
             reveal: None,
             viewport_h: 600.0,
+            range: None,
+            range_anchor: None,
+            path: None,
         }
     }
 
@@ -263,6 +294,9 @@ impl TimelineState {
         if let Row::Thread(_) = row {
             self.set_collapsed(model, Header::Section(Section::Threads), false);
         }
+        if let Row::Task(_) | Row::Regions(_) = row {
+            self.set_collapsed(model, Header::Section(Section::Tasks), false);
+        }
         let start = model.timelines().start;
         let (a, b) = ((from - start) as f64, (to - start) as f64);
         if (b - a) < self.view.span() / 200.0 {
@@ -277,6 +311,65 @@ impl TimelineState {
     /// Scrolls so that `row` is visible in the next frame.
     pub fn reveal(&mut self, row: Row) {
         self.reveal = Some(row);
+    }
+
+    /// Expands goroutine group `g` (and the Goroutines section) and scrolls to it.
+    pub fn reveal_group(&mut self, model: &TraceModel, g: usize) {
+        self.set_collapsed(model, Header::Section(Section::Goroutines), false);
+        self.set_collapsed(model, Header::Group(g), false);
+        self.reveal = Some(Row::Group(g));
+    }
+
+    /// Shows critical path `path`: expands the goroutine groups it runs through (groups of up
+    /// to [`PATH_EXPAND_MAX`] goroutines; larger ones stay as they are) and fits the view to
+    /// it.
+    pub fn show_path(&mut self, model: &TraceModel, path: PathHighlight) {
+        let mut groups: Vec<usize> = path
+            .goroutines()
+            .filter_map(|g| model.group_of(g))
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for gi in groups {
+            if model
+                .groups
+                .get(gi)
+                .is_some_and(|g| g.goroutines.len() <= PATH_EXPAND_MAX)
+            {
+                self.set_collapsed(model, Header::Section(Section::Goroutines), false);
+                self.set_collapsed(model, Header::Group(gi), false);
+            }
+        }
+        let t0 = model.timelines().start;
+        let (a, b) = (path.path.start - t0, path.path.end - t0);
+        self.view.show_range(a as f64, b.max(a + 1) as f64, 0.1);
+        self.path = Some(path);
+    }
+
+    /// Whether a range selection is being dragged.
+    pub fn is_selecting_range(&self) -> bool {
+        self.range_anchor.is_some()
+    }
+
+    /// Shows the selected range, if any.
+    pub fn zoom_to_range(&mut self, model: &TraceModel) {
+        if let Some((a, b)) = self.range {
+            let t0 = model.timelines().start;
+            self.view.show_range((a - t0) as f64, (b - t0) as f64, 0.0);
+        }
+    }
+
+    /// Drags a range selection to absolute time `t` (starting one at `t` if none is being
+    /// dragged); `done` ends the drag.
+    pub fn drag_range(&mut self, t: i64, done: bool) {
+        let anchor = *self.range_anchor.get_or_insert(t);
+        self.range = Some((anchor.min(t), anchor.max(t)));
+        if done {
+            self.range_anchor = None;
+            if self.range.is_some_and(|(a, b)| a == b) {
+                self.range = None;
+            }
+        }
     }
 }
 
@@ -324,6 +417,20 @@ pub fn item_extent(model: &TraceModel, item: &Item) -> Option<(Row, i64, i64)> {
                 go.ended.unwrap_or(tl.end),
             )
         }
+        Item::Task(i) => {
+            let (a, b) = crate::model::task_interval(tl, tl.tasks.get(i)?);
+            (Row::Task(model.task_lane(i)?), a, b)
+        }
+        Item::Region { g, index } => {
+            let (a, b) = tl
+                .goroutines
+                .get(g)?
+                .regions
+                .get(index)?
+                .interval
+                .clamped(tl.start, tl.end);
+            (Row::Regions(g), a, b)
+        }
         Item::Merged { lane, from, to, .. } => {
             let row = match lane {
                 LaneRef::Go(g) => Row::Goroutine(g),
@@ -343,6 +450,8 @@ enum Block {
     One(Row, f32),
     Procs(usize),
     Threads(usize),
+    Tasks(usize),
+    Regions(usize, f32),
     Members(usize, usize),
 }
 
@@ -352,6 +461,8 @@ impl Block {
             Self::One(_, h) => (1, h),
             Self::Procs(n) => (n, PROC_H),
             Self::Threads(n) => (n, THREAD_H),
+            Self::Tasks(n) => (n, TASK_H),
+            Self::Regions(n, h) => (n, h),
             Self::Members(_, n) => (n, GO_H),
         }
     }
@@ -361,6 +472,10 @@ impl Block {
             Self::One(r, _) => r,
             Self::Procs(_) => Row::Proc(i),
             Self::Threads(_) => Row::Thread(i),
+            Self::Tasks(_) => Row::Task(i),
+            Self::Regions(..) => {
+                Row::Regions(model.region_goroutines.get(i).map_or(0, |&g| g as usize))
+            }
             Self::Members(g, _) => Row::Goroutine(
                 model
                     .groups
@@ -392,6 +507,15 @@ fn blocks(model: &TraceModel, state: &TimelineState) -> Vec<Block> {
     if section(&mut out, Section::Threads) {
         out.push(Block::Threads(tl.threads.len()));
     }
+    if (!model.task_lanes.is_empty() || !model.region_goroutines.is_empty())
+        && section(&mut out, Section::Tasks)
+    {
+        out.push(Block::Tasks(model.task_lanes.len()));
+        out.push(Block::Regions(
+            model.region_goroutines.len(),
+            REGION_LEVEL_H * f32::from(model.region_levels),
+        ));
+    }
     if section(&mut out, Section::Goroutines) {
         for (gi, g) in model.groups.iter().enumerate() {
             out.push(Block::One(Row::Group(gi), GROUP_H));
@@ -422,6 +546,8 @@ fn row_top(model: &TraceModel, blocks: &[Block], row: Row) -> Option<(f64, f32)>
             (Block::One(r, _), _) if r == row => Some(0),
             (Block::Procs(_), Row::Proc(p)) if p < n => Some(p),
             (Block::Threads(_), Row::Thread(m)) if m < n => Some(m),
+            (Block::Tasks(_), Row::Task(l)) if l < n => Some(l),
+            (Block::Regions(..), Row::Regions(g)) => model.region_row(g),
             (Block::Members(gi, _), Row::Goroutine(g)) if model.group_of(g) == Some(gi) => model
                 .groups
                 .get(gi)
@@ -805,9 +931,20 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
     // Input: one interaction for the lane area (drag, wheel, click), one for the gutter.
     let canvas = ui.interact(lanes_rect, scope.with("canvas"), Sense::click_and_drag());
     canvas.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Timeline lanes"));
+    let ruler_resp = ui.interact(ruler_rect, scope.with("ruler"), Sense::click_and_drag());
+    ruler_resp.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Time ruler"));
+    select_range(ui, &ruler_resp, &canvas, lanes_rect, tl.start, state);
     let blocks_now = blocks(model, state);
     let content_h = total_height(&blocks_now);
-    handle_input(ui, &canvas, gutter_rect, lanes_rect, state, content_h);
+    handle_input(
+        ui,
+        &canvas,
+        gutter_rect,
+        lanes_rect,
+        state,
+        content_h,
+        tl.start,
+    );
     if let Some(row) = state.reveal.take()
         && let Some((y, h)) = row_top(model, &blocks_now, row)
     {
@@ -977,7 +1114,7 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
                 }
                 let resp = ui.interact(name_rect, scope.with(("lane", row)), Sense::click());
                 resp.widget_info(|| WidgetInfo::labeled(Role::Label, true, &name));
-                if let (Row::Goroutine(g), true) = (row, resp.clicked()) {
+                if let (Row::Goroutine(g) | Row::Regions(g), true) = (row, resp.clicked()) {
                     select_goroutine = Some(g);
                 }
                 paint_row(
@@ -993,6 +1130,11 @@ pub fn show(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState) -> Respo
     }
     // The grid over the lanes (drawn faintly on top: lanes have opaque backgrounds).
     ruler::paint_grid(&f.painter, lanes_rect, &state.view, clock, step, pal.grid());
+
+    if let Some(path) = &state.path {
+        paint_path(&f, path, &row_rects, body, state.scroll_y, &blocks_now);
+    }
+    paint_range(ui, &f, full, state);
 
     // Hover and selection.
     let pointer = ui.input(|i| i.pointer.hover_pos());
@@ -1117,6 +1259,11 @@ fn row_name(model: &TraceModel, row: Row) -> String {
             let name = tl.strings.lossy(go.name);
             format!("G{} {name}", go.id)
         }),
+        Row::Task(l) => format!("Tasks {}", l + 1),
+        Row::Regions(g) => tl
+            .goroutines
+            .get(g)
+            .map_or_else(String::new, |go| format!("G{} regions", go.id)),
         Row::Section(s) => s.title().to_owned(),
         Row::Group(g) => model
             .groups
@@ -1174,6 +1321,7 @@ fn paint_row(ui: &Ui, f: &mut Frame<'_>, row: Row, rect: Rect, note: &mut dyn Fn
                 &col_color,
                 &|span| Item::Proc { p, span },
             );
+            paint_samples(f, rect, model.samples(SamplesOf::Proc(p)));
         }
         Row::Thread(m) => {
             let Some(th) = tl.threads.get(m) else { return };
@@ -1251,11 +1399,172 @@ fn paint_row(ui: &Ui, f: &mut Frame<'_>, row: Row, rect: Rect, note: &mut dyn Fn
                 &col_color,
                 &|span| Item::Go { g, span },
             );
+            paint_samples(f, rect, model.samples(SamplesOf::Goroutine(g)));
         }
+        Row::Task(l) => paint_tasks(ui, f, rect, l),
+        Row::Regions(g) => paint_regions(ui, f, rect, g),
         Row::Gc => paint_intervals(ui, f, rect, LaneRef::Gc, pal.gc(), note),
         Row::Stw => paint_intervals(ui, f, rect, LaneRef::Stw, pal.stw(), note),
         Row::Plot(p) => crate::plots::paint_plot(f.model, &f.painter, &pal, &f.view, rect, p, note),
         Row::Section(_) | Row::Group(_) => {}
+    }
+}
+
+/// A bar of a task or region: filled, labelled when wide, clickable when not tiny.
+#[allow(clippy::too_many_arguments)]
+fn paint_bar(
+    ui: &Ui,
+    f: &mut Frame<'_>,
+    r: Rect,
+    lane: Rect,
+    color: Color32,
+    item: Item,
+    text: &str,
+    name: &dyn Fn() -> String,
+) {
+    f.fill(r, color);
+    let w = r.width();
+    if w >= WIDGET_PX {
+        let vis = r.intersect(lane);
+        if w >= LABEL_PX
+            && let Some(t) = describe::fit_text(text, vis.width())
+        {
+            f.text(
+                pos2(vis.left() + 3.0, r.center().y),
+                t,
+                Palette::text_on(color),
+            );
+        }
+        span_widget(ui, f, vis, item, &name());
+    }
+}
+
+/// A task lane: tasks in start order, found by binary search; spans narrower than a pixel
+/// are drawn one per pixel.
+fn paint_tasks(ui: &Ui, f: &mut Frame<'_>, rect: Rect, l: usize) {
+    let model = f.model;
+    let tl = model.timelines();
+    let (Some(lane), Some(reach)) = (model.task_lanes.get(l), model.task_lane_reach.get(l)) else {
+        return;
+    };
+    let (t0, t1) = f.abs_range();
+    let npp = f.ns_per_px();
+    let start = |i: u32| crate::model::task_interval(tl, &tl.tasks[i as usize]).0;
+    let mut k = reach.partition_point(|&e| e < t0);
+    while let Some(&i) = lane.get(k) {
+        let task = &tl.tasks[i as usize];
+        let (a, b) = crate::model::task_interval(tl, task);
+        if a >= t1 {
+            break;
+        }
+        k += 1;
+        if b < t0 {
+            continue;
+        }
+        let (xa, xb) = (f.x(a), f.x(b).max(f.x(a) + 1.0));
+        let kind = tl.strings.lossy(task.kind);
+        let color = f.pal.group(usize::MAX, kind.as_bytes());
+        let r = Rect::from_min_max(pos2(xa, rect.top() + 1.0), pos2(xb, rect.bottom() - 1.0));
+        paint_bar(
+            ui,
+            f,
+            r,
+            rect,
+            color,
+            Item::Task(i as usize),
+            &kind,
+            &|| {
+                format!(
+                    "task {kind} {} at {}",
+                    format_duration((b - a) as f64),
+                    describe::at(tl, a)
+                )
+            },
+        );
+        if xb - xa < MERGE_PX {
+            // The rest of this pixel is covered: skip the tasks that start in it.
+            let next = a + npp.ceil() as i64;
+            k = k.max(lane.partition_point(|&j| start(j) < next));
+        }
+    }
+}
+
+/// A goroutine's regions, nested ones stacked below their parents.
+fn paint_regions(ui: &Ui, f: &mut Frame<'_>, rect: Rect, g: usize) {
+    let model = f.model;
+    let tl = model.timelines();
+    let Some(go) = tl.goroutines.get(g) else {
+        return;
+    };
+    let (t0, t1) = f.abs_range();
+    let regions = &go.regions;
+    let hi = regions.partition_point(|r| r.interval.clamped(tl.start, tl.end).0 < t1);
+    let k = model.first_region_reaching(g, t0).min(hi);
+    let levels = model.region_levels.max(1);
+    let mut last_px = [f32::NEG_INFINITY; crate::model::MAX_REGION_LEVELS as usize];
+    for (index, r) in regions.iter().enumerate().take(hi).skip(k) {
+        let (a, b) = r.interval.clamped(tl.start, tl.end);
+        if b < t0 {
+            continue;
+        }
+        let level = r.depth.min(levels - 1);
+        let (xa, xb) = (f.x(a), f.x(b).max(f.x(a) + 1.0));
+        let slot = &mut last_px[level as usize];
+        if xb - xa < 1.5 && xa.floor() <= *slot {
+            continue;
+        }
+        *slot = xa.floor();
+        let top = rect.top() + f32::from(level) * REGION_LEVEL_H;
+        let br = Rect::from_min_max(pos2(xa, top + 1.0), pos2(xb, top + REGION_LEVEL_H - 1.0));
+        let kind = tl.strings.lossy(r.kind);
+        let color = f.pal.group(usize::MAX, kind.as_bytes());
+        paint_bar(
+            ui,
+            f,
+            br,
+            rect,
+            color,
+            Item::Region { g, index },
+            &kind,
+            &|| {
+                format!(
+                    "region {kind} {} at {}",
+                    format_duration((b - a) as f64),
+                    describe::at(tl, a)
+                )
+            },
+        );
+    }
+}
+
+/// CPU sample ticks along the bottom of a lane; at most one per pixel.
+fn paint_samples(f: &mut Frame<'_>, rect: Rect, samples: &[(u32, i64)]) {
+    if samples.is_empty() {
+        return;
+    }
+    let (t0, t1) = f.abs_range();
+    let npp = f.ns_per_px().max(1e-9);
+    let color = if f.pal.dark {
+        Color32::from_rgb(255, 236, 120)
+    } else {
+        Color32::from_rgb(40, 40, 40)
+    };
+    let mut k = samples.partition_point(|s| s.1 < t0);
+    while let Some(&(_, t)) = samples.get(k) {
+        if t >= t1 {
+            break;
+        }
+        let x = f.x(t);
+        f.mesh.add_colored_rect(
+            Rect::from_min_max(
+                pos2(x - 0.5, rect.bottom() - 4.0),
+                pos2(x + 0.5, rect.bottom()),
+            ),
+            color,
+        );
+        // The next sample at least a pixel to the right.
+        let next = t + npp.ceil() as i64;
+        k = (k + 1).max(samples.partition_point(|s| s.1 < next));
     }
 }
 
@@ -1427,6 +1736,28 @@ fn hit(f: &Frame<'_>, row: Row, rect: Rect, x: f32) -> Option<Item> {
             LaneRef::Thread(m),
             |span| Item::Thread { m, span },
         ),
+        Row::Task(l) => {
+            let lane = f.model.task_lanes.get(l)?;
+            let reach = f.model.task_lane_reach.get(l)?;
+            let k = reach.partition_point(|&e| e < t - tol);
+            lane[k..]
+                .iter()
+                .take_while(|&&i| {
+                    crate::model::task_interval(tl, &tl.tasks[i as usize]).0 <= t + tol
+                })
+                .find(|&&i| crate::model::task_interval(tl, &tl.tasks[i as usize]).1 >= t - tol)
+                .map(|&i| Item::Task(i as usize))
+        }
+        Row::Regions(g) => {
+            // The innermost region containing t.
+            let regions = &tl.goroutines.get(g)?.regions;
+            let hi = regions.partition_point(|r| r.interval.clamped(tl.start, tl.end).0 <= t + tol);
+            let lo = f.model.first_region_reaching(g, t - tol).min(hi);
+            (lo..hi)
+                .filter(|&i| regions[i].interval.clamped(tl.start, tl.end).1 >= t - tol)
+                .max_by_key(|&i| (regions[i].depth, i))
+                .map(|index| Item::Region { g, index })
+        }
         Row::Gc => {
             let i = tl
                 .gc
@@ -1445,6 +1776,152 @@ fn hit(f: &Frame<'_>, row: Row, rect: Rect, x: f32) -> Option<Item> {
     }
 }
 
+/// Range selection: a drag in the ruler, or a Shift+drag in the lanes; a click in the ruler
+/// clears it.
+fn select_range(
+    ui: &Ui,
+    ruler: &Response,
+    canvas: &Response,
+    lanes: Rect,
+    t_start: i64,
+    state: &mut TimelineState,
+) {
+    let view = state.view;
+    let time_at = |x: f32| {
+        let x = x.clamp(lanes.left(), lanes.right());
+        t_start + view.time_at(x, lanes.left(), lanes.right()).round() as i64
+    };
+    let (shift, origin) = ui.input(|i| (i.modifiers.shift, i.pointer.press_origin()));
+    for (resp, needs_shift) in [(ruler, false), (canvas, true)] {
+        if resp.drag_started()
+            && (shift || !needs_shift)
+            && let Some(o) = origin
+        {
+            state.range_anchor = None;
+            state.drag_range(time_at(o.x), false);
+        }
+        if state.is_selecting_range()
+            && let Some(p) = resp.interact_pointer_pos()
+        {
+            if resp.drag_stopped() {
+                state.drag_range(time_at(p.x), true);
+            } else if resp.dragged() {
+                state.drag_range(time_at(p.x), false);
+            }
+        }
+    }
+    if state.is_selecting_range()
+        && !ruler.dragged()
+        && !canvas.dragged()
+        && !ui.input(|i| i.pointer.any_down())
+    {
+        // The drag ended without a stop event (the pointer left the window).
+        state.range_anchor = None;
+    }
+    if ruler.clicked() {
+        state.range = None;
+    }
+}
+
+/// The critical path: its segments outlined on the visible goroutine lanes, and an arrow at
+/// each hop between goroutines (to the edge of the lanes when a lane is scrolled away).
+fn paint_path(
+    f: &Frame<'_>,
+    path: &PathHighlight,
+    rows: &[(Row, Rect)],
+    body: Rect,
+    scroll_y: f64,
+    blocks: &[Block],
+) {
+    let (t0, t1) = f.abs_range();
+    let segs = &path.path.segments;
+    for &(row, r) in rows {
+        let Row::Goroutine(g) = row else { continue };
+        let on = path.segments_of(g);
+        let first = on.partition_point(|&i| segs[i as usize].end < t0);
+        for &i in &on[first..] {
+            let s = &segs[i as usize];
+            if s.start > t1 {
+                break;
+            }
+            let xa = f.x(s.start);
+            let xb = f.x(s.end).max(xa + 2.0);
+            let sr = Rect::from_min_max(pos2(xa, r.top() + 1.0), pos2(xb, r.bottom() - 1.0));
+            f.painter.rect_filled(
+                Rect::from_min_max(pos2(xa, r.bottom() - 4.0), pos2(xb, r.bottom() - 1.0)),
+                CornerRadius::ZERO,
+                category_color(&f.pal, s.category),
+            );
+            f.painter.rect_stroke(
+                sr,
+                CornerRadius::same(2),
+                Stroke::new(2.0, PATH_COLOR),
+                StrokeKind::Inside,
+            );
+        }
+    }
+    // The y of a goroutine's lane: its centre if visible, else the edge it is beyond.
+    let y_of = |g: usize| -> Option<f32> {
+        if let Some((_, r)) = rows.iter().find(|(row, _)| *row == Row::Goroutine(g)) {
+            return Some(r.center().y);
+        }
+        let (top, h) = row_top(f.model, blocks, Row::Goroutine(g))?;
+        let y = body.top() + (top - scroll_y) as f32 + h / 2.0;
+        Some(y.clamp(body.top() + 2.0, body.bottom() - 2.0))
+    };
+    let first = path.hops.partition_point(|h| h.time < t0);
+    for h in path.hops[first..].iter().take_while(|h| h.time <= t1) {
+        let (Some(ya), Some(yb)) = (y_of(h.from), y_of(h.to)) else {
+            continue;
+        };
+        let x = f.x(h.time);
+        let a = pos2(x, ya);
+        let b = pos2(x, yb);
+        let stroke = match h.link {
+            goroscope_analysis::critical::Link::Blocked => {
+                Stroke::new(1.0, PATH_COLOR.gamma_multiply(0.6))
+            }
+            _ => Stroke::new(2.0, PATH_COLOR),
+        };
+        f.painter.line_segment([a, b], stroke);
+        // The arrow head at the waiter's end.
+        let dir = if yb >= ya { 1.0 } else { -1.0 };
+        f.painter.add(egui::Shape::convex_polygon(
+            vec![b, b + vec2(-4.0, -7.0 * dir), b + vec2(4.0, -7.0 * dir)],
+            stroke.color,
+            Stroke::NONE,
+        ));
+    }
+}
+
+/// The selected range: shaded over the ruler and lanes, its length on the ruler.
+fn paint_range(ui: &Ui, f: &Frame<'_>, full: Rect, state: &TimelineState) {
+    let Some((a, b)) = state.range else { return };
+    let clip = Rect::from_min_max(pos2(f.x0, full.top()), pos2(f.x1, full.bottom()));
+    let painter = ui.painter_at(clip);
+    let xa = f.x(a);
+    let xb = f.x(b).max(xa + 1.0);
+    let accent = Color32::from_rgb(80, 150, 255);
+    painter.rect_filled(
+        Rect::from_min_max(pos2(xa, full.top()), pos2(xb, full.bottom())),
+        CornerRadius::ZERO,
+        accent.gamma_multiply(0.16),
+    );
+    for x in [xa, xb] {
+        painter.vline(x, full.y_range(), Stroke::new(1.0, accent));
+    }
+    let label = format_duration((b - a) as f64);
+    let galley = painter.layout_no_wrap(label, FontId::proportional(12.0), Color32::WHITE);
+    let half = galley.size().x / 2.0 + 6.0;
+    let cx = ((xa + xb) / 2.0).clamp(f.x0 + half, (f.x1 - half).max(f.x0 + half));
+    let r = Rect::from_center_size(
+        pos2(cx, full.top() + RULER_H / 2.0),
+        galley.size() + vec2(10.0, 4.0),
+    );
+    painter.rect_filled(r, CornerRadius::same(3), Color32::from_rgb(40, 100, 200));
+    painter.galley(r.min + vec2(5.0, 2.0), galley, Color32::WHITE);
+}
+
 fn handle_input(
     ui: &Ui,
     canvas: &Response,
@@ -1452,9 +1929,10 @@ fn handle_input(
     lanes: Rect,
     state: &mut TimelineState,
     content_h: f64,
+    t_start: i64,
 ) {
     let width = lanes.width();
-    if canvas.dragged() {
+    if canvas.dragged() && !state.is_selecting_range() {
         let d = canvas.drag_delta();
         state.view.pan_px(d.x, width);
         state.scroll_y -= f64::from(d.y);
@@ -1473,6 +1951,8 @@ fn handle_input(
                 k(Key::Home),
                 k(Key::PageUp),
                 k(Key::PageDown),
+                k(Key::Z),
+                k(Key::Escape),
             ],
         )
     });
@@ -1498,7 +1978,18 @@ fn handle_input(
         let cx = pointer
             .filter(|p| lanes.contains(*p))
             .map_or(lanes.center().x, |p| p.x);
-        let [w, s, a, d, home, pgup, pgdn] = keys;
+        let [w, s, a, d, home, pgup, pgdn, z, esc] = keys;
+        if z && let Some((a, b)) = state.range {
+            state
+                .view
+                .show_range((a - t_start) as f64, (b - t_start) as f64, 0.0);
+        }
+        if esc {
+            // Esc clears the critical path first, then the range.
+            if state.path.take().is_none() {
+                state.range = None;
+            }
+        }
         if w {
             state.view.zoom_at_x(cx, lanes.left(), lanes.right(), 1.5);
         }
@@ -1670,6 +2161,26 @@ pub fn tooltip_ui(ui: &mut Ui, model: &TraceModel, item: &Item) {
             if let Some(go) = tl.goroutines.get(g) {
                 ui.strong(format!("G{} {}", go.id, tl.strings.lossy(go.name)));
             }
+        }
+        Item::Task(i) => {
+            let Some(task) = tl.tasks.get(i) else { return };
+            let (a, b) = crate::model::task_interval(tl, task);
+            ui.strong(format!("Task {}", tl.strings.lossy(task.kind)));
+            ui.label(format!("{} from {}", dur(a, b), describe::at(tl, a)));
+            if task.interval.end.is_none() {
+                ui.label("did not end in the trace");
+            }
+        }
+        Item::Region { g, index } => {
+            let Some(go) = tl.goroutines.get(g) else {
+                return;
+            };
+            let Some(r) = go.regions.get(index) else {
+                return;
+            };
+            let (a, b) = r.interval.clamped(tl.start, tl.end);
+            ui.strong(format!("Region {} on G{}", tl.strings.lossy(r.kind), go.id));
+            ui.label(format!("{} from {}", dur(a, b), describe::at(tl, a)));
         }
         Item::Merged {
             lane,

@@ -1,7 +1,7 @@
 //! The whole window of a loaded trace (toolbar, warnings banner, timeline, details panel,
-//! find box, view history) and the loading screen. [`crate::shell`] puts it in a window
-//! with a menu bar; the `eframe` shell in the `goroscope` binary only adds the window, the
-//! loading thread and screenshots.
+//! find box, view history, analysis dock) and the loading screen. [`crate::shell`] puts it
+//! in a window with a menu bar; the `eframe` shell in the `goroscope` binary only adds the
+//! window, the loading thread and screenshots.
 
 use egui::{Align, Color32, Frame, Key, Layout, Margin, PointerButton, ProgressBar, RichText, Ui};
 use goroscope_trace::Progress;
@@ -11,6 +11,7 @@ use crate::details::{DetailsCache, details_ui};
 use crate::find::FindState;
 use crate::history::{SETTLE_SECS, ViewHistory};
 use crate::model::TraceModel;
+use crate::panels::{self, Panels};
 use crate::ruler::format_duration;
 use crate::timeline::{self, TimelineState, item_extent};
 
@@ -25,6 +26,8 @@ pub struct TraceViewer {
     pub history: ViewHistory,
     /// The find box (Ctrl+F).
     pub find: FindState,
+    /// The analysis dock.
+    pub panels: Panels,
     details: DetailsCache,
     warnings_dismissed: bool,
 }
@@ -33,9 +36,11 @@ impl TraceViewer {
     /// A viewer showing the whole of `model`.
     pub fn new(model: TraceModel) -> Self {
         let timeline = TimelineState::new(&model);
+        let panels = Panels::new(&model);
         Self {
             history: ViewHistory::new(timeline.view),
             find: FindState::default(),
+            panels,
             model,
             timeline,
             details: DetailsCache::default(),
@@ -152,11 +157,13 @@ impl TraceViewer {
             model,
             timeline: state,
             history,
+            panels,
             details,
             warnings_dismissed,
             ..
         } = self;
-        egui::Panel::top("goroscope_toolbar").show(ui, |ui| toolbar(ui, model, state, history));
+        egui::Panel::top("goroscope_toolbar")
+            .show(ui, |ui| toolbar(ui, model, state, history, panels));
         if !model.trace.warnings.is_empty() && !*warnings_dismissed {
             egui::Panel::top("goroscope_warnings")
                 .frame(
@@ -183,7 +190,7 @@ impl TraceViewer {
                     });
                 });
         }
-        if let Some(item) = state.selected {
+        if state.selected.is_some() || state.path.is_some() {
             let mut jump = None;
             egui::Panel::right("goroscope_details")
                 .default_size(340.0)
@@ -198,11 +205,18 @@ impl TraceViewer {
                         });
                     });
                     ui.separator();
-                    jump = details_ui(ui, model, details, &item);
+                    jump = details_ui(ui, model, details, state);
                 });
             if let Some(j) = jump {
                 navigate(history, state, |s| s.jump_to(model, j));
             }
+        }
+        // A row of the dock that moves the view is a jump: both views go in the history.
+        let before = state.view;
+        panels::dock_ui(ui, model, state, panels);
+        if state.view != before {
+            history.commit(before);
+            history.commit(state.view);
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             timeline::show(ui, model, state);
@@ -232,7 +246,13 @@ fn navigate(
     history.commit(state.view);
 }
 
-fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, history: &mut ViewHistory) {
+fn toolbar(
+    ui: &mut Ui,
+    model: &TraceModel,
+    state: &mut TimelineState,
+    history: &mut ViewHistory,
+    panels: &mut Panels,
+) {
     ui.horizontal(|ui| {
         let t = &model.trace;
         let name = t
@@ -272,6 +292,7 @@ fn toolbar(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, history: 
         {
             state.view.zoom_at(center, 0.5);
         }
+        panels.toggle_button(ui);
         if !model.timelines().clock.is_empty() {
             ui.checkbox(&mut state.wall_clock, "Wall clock");
         }
