@@ -3,9 +3,10 @@
 //! the sequential one, or is thrown away).
 //!
 //! - When the reader starts a generation, the next ones are prepared: their tables decoded,
-//!   and, for all but one in `window + 1` (the reader orders that one itself, meanwhile),
-//!   their event batches copied (a pool thread cannot borrow the trace) and a job queued on
-//!   the pool that decodes and orders them into events of their own.
+//!   and, but for the reader's turns (it orders one generation in `window + 1` itself
+//!   while the pool is behind it), their event batches copied (a pool thread cannot borrow
+//!   the trace) and a job queued on the pool that decodes and orders them into events of
+//!   their own.
 //! - The reader takes a generation's job when it gets there: done (then it stitches the
 //!   result), running (then it waits), or not started (then it orders the generation itself,
 //!   from the real state, as the sequential reader does). So a busy pool only makes the
@@ -66,6 +67,8 @@ pub(crate) struct Ahead<'a> {
     /// Every generation is ordered ahead, on the reader's thread if no pool thread has
     /// started it (for tests).
     eager: bool,
+    /// The last job the reader took was done before the reader got to it.
+    pool_ahead: bool,
 }
 
 struct Prepared<'a> {
@@ -85,6 +88,7 @@ impl<'a> Ahead<'a> {
             queue: VecDeque::new(),
             buffers: Arc::default(),
             eager: false,
+            pool_ahead: false,
         }
     }
 
@@ -121,9 +125,13 @@ impl<'a> Ahead<'a> {
                 }
             }
         };
+        if let Some(j) = &current.job {
+            self.pool_ahead = j.0.is_done();
+        }
         // A failed generation ends the trace: nothing after it is needed.
         let mut stop = current.tables.is_err() || self.queue.iter().any(|p| p.tables.is_err());
-        while !stop && self.queue.len() <= self.window {
+        let len = self.window + usize::from(!self.pool_ahead);
+        while !stop && self.queue.len() < len {
             let Some(f) = following.get(self.queue.len()) else {
                 break;
             };
@@ -154,13 +162,18 @@ impl<'a> Ahead<'a> {
     }
 
     /// Decodes the tables of `span` and queues a job that orders it, unless it is the
-    /// reader's turn to order one itself: one generation in `window + 1`, so that the
-    /// reader's thread works too (on two cores, the reader and one job take turns), and no
-    /// more than `window` generations' events wait in memory.
+    /// reader's turn to order one itself. While the pool is behind (the reader had to wait
+    /// for the last job, or found it not started), that is one generation in `window + 1`,
+    /// so that the reader's thread works too (on two cores, the reader and one job take
+    /// turns); while the pool is ahead (the reader is busy with what it hands out, as when
+    /// timelines are built), it is none. Either way no more than `window` generations'
+    /// events wait in memory.
     fn prepare(&self, span: &GenerationSpan<'a>, table: u32) -> Prepared<'a> {
         let tables = self.decode(span);
+        let turn =
+            !self.eager && !self.pool_ahead && (table as usize).is_multiple_of(self.window + 1);
         let job = match &tables {
-            Ok(_) if !self.eager && (table as usize).is_multiple_of(self.window + 1) => None,
+            Ok(_) if turn => None,
             Ok((g, ids)) => {
                 let job = Arc::new(Job::new(Input::new(
                     g,
@@ -470,6 +483,11 @@ impl Job {
                 }
             }
         }
+    }
+
+    /// Whether the job has run.
+    fn is_done(&self) -> bool {
+        matches!(*self.lock(), State::Done(_))
     }
 
     /// Drops the job's input if it has not started.
