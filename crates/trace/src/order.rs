@@ -528,14 +528,16 @@ impl Ordering {
             p: ms.p,
             g: ms.g,
         };
-        if cur.p == NO_PROC || cur.p == UNKNOWN || cur.g == UNKNOWN {
+        // No P, or (ordering ahead) a P not known yet: [`UNKNOWN`] is negative too. A
+        // goroutine not known yet is never found by ID below.
+        if cur.p < 0 {
             return false;
         }
         let g = match ev.ty {
             EventType::GO_START => {
                 let gid = ev.args[0] as GoId;
                 let seq = Seq::new(at.0, ev.args[1]);
-                if cur.g != NO_GOROUTINE || gid == UNKNOWN {
+                if cur.g != NO_GOROUTINE {
                     return false;
                 }
                 match self.g.get_mut(gid) {
