@@ -54,6 +54,15 @@ impl TraceData {
     pub fn is_mapped(&self) -> bool {
         matches!(self.repr, Repr::Mapped(_))
     }
+
+    /// Tells the system that the first `len` bytes will hardly be read again: if they are
+    /// mapped, their pages leave the process's memory (a later read brings them back from
+    /// the file, unchanged). Does nothing for bytes read into memory.
+    pub fn release_prefix(&self, len: usize) {
+        if let Repr::Mapped(m) = &self.repr {
+            release(m, len);
+        }
+    }
 }
 
 /// Maps `file` read-only.
@@ -70,6 +79,25 @@ impl TraceData {
 fn map(file: &File) -> Option<memmap2::Mmap> {
     // SAFETY: see the function's documentation.
     unsafe { memmap2::Mmap::map(file) }.ok()
+}
+
+/// Drops the pages of the first `len` bytes (whole pages only) of `map` from the process.
+///
+/// # Safety
+///
+/// `MADV_DONTNEED` is `unsafe` in general because on private anonymous (or written
+/// copy-on-write) memory it discards contents: the next read sees zeros. [`map`] makes a
+/// shared, read-only mapping of a file, never written: there it only drops the process's
+/// page table entries, and the next read faults the same file pages back in. Every slice
+/// into the mapping keeps its contents.
+#[allow(unsafe_code)]
+fn release(map: &memmap2::Mmap, len: usize) {
+    const PAGE: usize = 4096;
+    let len = len.min(map.len()) / PAGE * PAGE;
+    if len > 0 {
+        // SAFETY: see the function's documentation. Failing only keeps the pages.
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len) };
+    }
 }
 
 impl Deref for TraceData {
@@ -206,7 +234,7 @@ impl Trace {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut t = Self::load(&data, options).map_err(|e| match e {
+        let mut t = Self::load_from(&data, options, Some(&data)).map_err(|e| match e {
             LoadError::Unreadable { source, .. } => LoadError::Unreadable {
                 path: path.to_path_buf(),
                 source,
@@ -223,6 +251,17 @@ impl Trace {
     /// reading resumes with it (goroutine and P states re-established by its status events)
     /// and the gap is marked in the timelines. Each skipped part becomes a [`Warning`].
     pub fn load(data: &[u8], options: LoadOptions<'_>) -> Result<Self, LoadError> {
+        Self::load_from(data, options, None)
+    }
+
+    /// [`Trace::load`]; if `mapped` (the same bytes) is given, the pages of generations
+    /// already read are released as reading goes on, so that a mapped file does not stay
+    /// whole in memory beside the timelines.
+    fn load_from(
+        data: &[u8],
+        options: LoadOptions<'_>,
+        mapped: Option<&TraceData>,
+    ) -> Result<Self, LoadError> {
         let unreadable = |source: Error| LoadError::Unreadable {
             path: PathBuf::new(),
             source,
@@ -259,6 +298,16 @@ impl Trace {
                         if events.is_multiple_of(1 << 18) || ev.ty == crate::event::SYNC {
                             if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
                                 return Err(LoadError::Cancelled);
+                            }
+                            if ev.ty == crate::event::SYNC
+                                && segment.is_none()
+                                && let Some(m) = mapped
+                                && let Some(g) = reader.tables().gens.last()
+                                && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
+                            {
+                                // The generations before this one are read (their tables
+                                // stay readable: released pages come back when read).
+                                m.release_prefix(s.1 as usize);
                             }
                             if let Some(p) = progress.as_mut() {
                                 let done = reader

@@ -17,6 +17,11 @@ use crate::event::{
 };
 use crate::reader::PreEvent;
 
+#[path = "speculation.rs"]
+mod speculation;
+use speculation::{Field, Pred};
+pub(crate) use speculation::{Speculation, UNKNOWN};
+
 /// A fast hasher for small integer keys (IDs); not for untrusted strings.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct IdHasher(u64);
@@ -337,6 +342,8 @@ pub(crate) struct Ordering {
     name_ids: HashMap<Vec<u8>, u32>,
     /// IDs of the strings made up for events (task types) in `Tables::extra`.
     extra_ids: HashMap<Vec<u8>, u64>,
+    /// Set while a generation is ordered on its own, ahead of the ones before it.
+    pub(crate) spec: Option<Box<Speculation>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -414,6 +421,7 @@ impl Default for Ordering {
             names: Vec::new(),
             name_ids: HashMap::new(),
             extra_ids: HashMap::new(),
+            spec: None,
         }
     }
 }
@@ -448,18 +456,33 @@ impl Ordering {
         if let Some(&i) = self.m_index.get(&m) {
             return i as usize;
         }
+        // Ordered ahead, a thread's P and goroutine are what it held when the generation
+        // began: unknown yet.
+        let none = if self.predicting() { UNKNOWN } else { NO_PROC };
         let i = self.ms.len();
-        self.ms.push(MState {
-            g: NO_GOROUTINE,
-            p: NO_PROC,
-        });
+        self.ms.push(MState { g: none, p: none });
         self.m_index.insert(m, i as u32);
         i
     }
 
     fn thread_state(&mut self, m: ThreadId) -> Option<&mut MState> {
-        let i = *self.m_index.get(&m)?;
+        let i = match self.m_index.get(&m) {
+            Some(&i) => i,
+            None if self.predicting() => {
+                // Ordered ahead: the thread existed before (it is named by a goroutine in a
+                // syscall, or as the victim of a steal).
+                self.predict(Pred::ThreadExists(m));
+                self.thread(m) as u32
+            }
+            None => return None,
+        };
         self.ms.get_mut(i as usize)
+    }
+
+    /// Whether the ordering runs ahead, predicting the state it starts from.
+    #[inline(always)]
+    fn predicting(&self) -> bool {
+        self.spec.as_ref().is_some_and(|s| s.predict)
     }
 
     /// Forgets goroutine `g` (it ended), with its regions and ranges.
@@ -505,7 +528,9 @@ impl Ordering {
             p: ms.p,
             g: ms.g,
         };
-        if cur.p == NO_PROC {
+        // No P, or (ordering ahead) a P not known yet: [`UNKNOWN`] is negative too. A
+        // goroutine not known yet is never found by ID below.
+        if cur.p < 0 {
             return false;
         }
         let g = match ev.ty {
@@ -586,13 +611,58 @@ impl Ordering {
                 g: ms.g,
             }
         };
+        if self.spec.is_some() {
+            return self.advance_ahead(ev, cur, generation, strings, extra, m, *m_slot);
+        }
+        self.dispatch(ev, cur, generation, strings, extra, m, *m_slot)
+    }
+
+    /// [`Ordering::advance`] while ordering a generation ahead: predicts what the event
+    /// needs of the thread's state, and notes the events whose context is still unknown.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn advance_ahead(
+        &mut self,
+        ev: &PreEvent,
+        cur: Ctx,
+        generation: u64,
+        strings: &dyn StringLookup,
+        extra: &mut Vec<Vec<u8>>,
+        m: ThreadId,
+        m_slot: u32,
+    ) -> Result<bool> {
+        let cur = self.speculate(ev, cur, m_slot)?;
+        let start = self.out.len();
+        let ready = self.dispatch(ev, cur, generation, strings, extra, m, m_slot)?;
+        if cur.p == UNKNOWN || cur.g == UNKNOWN {
+            let end = self.out.len();
+            if let Some(s) = &mut self.spec {
+                s.unknown.extend(s.out_base + start..s.out_base + end);
+            }
+        }
+        Ok(ready)
+    }
+
+    /// Decides on `ev` in context `cur` and applies it.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &mut self,
+        ev: &PreEvent,
+        cur: Ctx,
+        generation: u64,
+        strings: &dyn StringLookup,
+        extra: &mut Vec<Vec<u8>>,
+        m: ThreadId,
+        m_slot: u32,
+    ) -> Result<bool> {
         use EventType as T;
         // The two commonest events first, each on its own path to the end, so that their
         // results stay in registers.
         let settle = |this: &mut Self, step: Option<Ctx>| match step {
             Some(new) => {
                 if m != NO_THREAD {
-                    let ms = &mut this.ms[*m_slot as usize];
+                    let ms = &mut this.ms[m_slot as usize];
                     ms.p = new.p;
                     ms.g = new.g;
                 }
@@ -679,6 +749,18 @@ impl Ordering {
         let status = status as u8;
         let mut old = ProcState::from_wire(u64::from(status));
         let seq = Seq::new(generation, 0);
+        if self.predicting() && !self.p.contains_key(pid) {
+            // Ordered ahead: the P had this status when the generation began.
+            self.predict(Pred::Proc { id: pid, status });
+            self.p.insert(
+                pid,
+                PState {
+                    status,
+                    seq: Seq::new(generation ^ 1, 0),
+                    ranges: Ranges::default(),
+                },
+            );
+        }
         if let Some(s) = self.p.get_mut(pid) {
             if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL {
                 old = ProcState::Running;
@@ -715,6 +797,12 @@ impl Ordering {
             new.p = pid;
         }
         if status == ps::SYSCALL_ABANDONED && old == ProcState::Running {
+            if self.predicting() {
+                // Which thread holds the P depends on threads not seen yet.
+                return Err(speculation::unsure(
+                    "the thread about to lose a P to a steal",
+                ));
+            }
             // The status is emitted by the thread about to steal the P; report it in the
             // context of the thread that holds it. Pick the lowest such thread ID so the
             // choice is deterministic (Go takes whichever its map yields last).
@@ -829,10 +917,23 @@ impl Ordering {
             self.push(ev, cur);
             return Ok(Some(Ctx { p: NO_PROC, ..cur }));
         }
+        let predicting = self.predicting();
         let Some(victim) = self.thread_state(mid) else {
             return Err(Error::order(format!(
                 "stole proc from non-existent thread {mid}"
             )));
+        };
+        if predicting && victim.p == UNKNOWN {
+            // Ordered ahead: the victim held the P in its syscall.
+            victim.p = pid;
+            self.predict(Pred::Thread {
+                m: mid,
+                field: Field::P,
+                value: pid,
+            });
+        }
+        let Some(victim) = self.thread_state(mid) else {
+            return Err(speculation::unsure("the victim of a steal"));
         };
         if victim.p != pid {
             return Err(Error::order(format!(
@@ -857,6 +958,12 @@ impl Ordering {
         let status = status as u8;
         let mut old = GoState::from_wire(u64::from(status));
         let seq = Seq::new(generation, 0);
+        if self.predicting() && !self.g.contains_key(gid) && self.first_sight(gid) {
+            // Ordered ahead: the goroutine had this status when the generation began.
+            self.predict(Pred::Go { id: gid, status });
+            self.g
+                .insert(gid, GState::new(status, Seq::new(generation ^ 1, 0)));
+        }
         if let Some(s) = self.g.get_mut(gid) {
             if s.status != status {
                 return Err(Error::order(format!(
@@ -894,6 +1001,17 @@ impl Ordering {
                     }
                     new.g = gid;
                 } else {
+                    if let Some(ms) = self.thread_state(mid)
+                        && ms.g == UNKNOWN
+                    {
+                        // Ordered ahead: that thread held the goroutine in its syscall.
+                        ms.g = gid;
+                        self.predict(Pred::Thread {
+                            m: mid,
+                            field: Field::G,
+                            value: gid,
+                        });
+                    }
                     match self.thread_state(mid).copied() {
                         Some(ms) => {
                             if ms.g != gid {
@@ -941,6 +1059,7 @@ impl Ordering {
                 "tried to create goroutine ({new_g}) that already exists"
             )));
         }
+        self.new_goroutine(new_g);
         let status = if ev.ty == EventType::GO_CREATE_BLOCKED {
             gs::WAITING
         } else {
@@ -1158,6 +1277,7 @@ impl Ordering {
                 "tried to create goroutine ({new_g}) in syscall that already exists"
             )));
         }
+        self.new_goroutine(new_g);
         self.g
             .insert(new_g, GState::new(gs::SYSCALL, Seq::new(generation, 0)));
         self.push(ev, cur);
@@ -1240,6 +1360,9 @@ impl Ordering {
         if self.tasks.contains_key(&id) {
             return Err(Error::order(format!("task ID conflict: {id}")));
         }
+        if self.predicting() {
+            self.predict(Pred::NoTask(id));
+        }
         let mut parent = ev.args[1];
         if parent == 0 {
             parent = NO_TASK;
@@ -1260,6 +1383,25 @@ impl Ordering {
 
     fn task_end(&mut self, ev: &mut PreEvent, cur: Ctx, extra: &mut Vec<Vec<u8>>) -> Step {
         let id = ev.args[0];
+        if let Some(spec) = &mut self.spec {
+            // Ordered ahead: the type's string is made when the generation is stitched,
+            // and a task begun before it is looked up then.
+            validate(cur, USER_GO)?;
+            let at = spec.out_base + self.out.len();
+            if let Some((name, parent)) = self.tasks.remove(&id) {
+                ev.args[2] = parent;
+                ev.args[3] = 0;
+                spec.task_ends.push((at, speculation::TaskEnd::Begun(name)));
+            } else {
+                ev.args[2] = NO_TASK;
+                ev.args[3] = 0;
+                if spec.predict {
+                    spec.task_ends.push((at, speculation::TaskEnd::Before(id)));
+                }
+            }
+            self.push(ev, cur);
+            return Ok(Some(cur));
+        }
         if let Some((name, parent)) = self.tasks.remove(&id) {
             ev.args[2] = parent;
             let name = self.names[name as usize].clone();
@@ -1295,6 +1437,17 @@ impl Ordering {
                 cur.g
             )));
         }
+        if !begin
+            && self.predicting()
+            && self.g_more.get(&cur.g).is_none_or(|m| m.regions.is_empty())
+            && let Some(s) = &mut self.spec
+        {
+            // Ordered ahead: ends a region begun before the generation (if any), checked
+            // when the generation is adopted.
+            s.region_ends.push((cur.g, task, name));
+            self.push(ev, cur);
+            return Ok(Some(cur));
+        }
         if begin {
             self.g_more
                 .entry(cur.g)
@@ -1324,6 +1477,7 @@ impl Ordering {
 
     fn gc_active(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let seq = ev.args[0];
+        self.predict_gc(ev.ty, seq);
         if generation == self.initial_gen {
             if self.gc != GcState::Undetermined {
                 return Err(Error::order(
@@ -1351,6 +1505,7 @@ impl Ordering {
 
     fn gc_begin(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         let seq = ev.args[0];
+        self.predict_gc(ev.ty, seq);
         if self.gc == GcState::Undetermined {
             self.gc_seq = seq;
             self.gc = GcState::Running;
@@ -1374,6 +1529,7 @@ impl Ordering {
 
     fn gc_end(&mut self, ev: &PreEvent, cur: Ctx) -> Step {
         let seq = ev.args[0];
+        self.predict_gc(ev.ty, seq);
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(None);
         }
@@ -1435,6 +1591,7 @@ impl Ordering {
     }
 
     fn p_ranges(&mut self, p: ProcId, ty: EventType) -> Result<&mut Ranges> {
+        self.predict_p_ranges(p, ty);
         // Go dereferences the P's state without a check; a missing one cannot happen in a
         // trace that got this far, but report it rather than crash.
         match self.p.get_mut(p) {
@@ -1449,6 +1606,7 @@ impl Ordering {
     fn gc_sweep_active(&mut self, ev: &PreEvent, cur: Ctx, generation: u64) -> Step {
         let pid = ev.args[0] as ProcId;
         let initial = generation == self.initial_gen;
+        self.predict_p_ranges(pid, ev.ty);
         let Some(p) = self.p.get_mut(pid) else {
             return Err(Error::order(format!(
                 "encountered GCSweepActive for unknown proc {pid}"
@@ -1487,6 +1645,7 @@ impl Ordering {
                 ev.ty.0, cur.g
             )));
         }
+        self.predict_g_ranges(cur.g, ev.ty);
         let more = self.g_more.entry(cur.g).or_default();
         more.ranges.begin(RangeType::of(ev.ty, desc))?;
         self.push(ev, cur);
@@ -1502,6 +1661,7 @@ impl Ordering {
                 ev_name(ev.ty)
             )));
         }
+        self.predict_g_ranges(gid, ev.ty);
         let more = self.g_more.entry(gid).or_default();
         let r = more.ranges.active(RangeType::of(ev.ty, 0), initial);
         self.forget_empty_more(gid);
@@ -1518,6 +1678,7 @@ impl Ordering {
                 ev.ty.0, cur.g
             )));
         }
+        self.predict_g_ranges(cur.g, ev.ty);
         let more = self.g_more.entry(cur.g).or_default();
         let desc = more.ranges.end(ev.ty);
         self.forget_empty_more(cur.g);

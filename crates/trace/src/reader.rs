@@ -13,7 +13,12 @@
 //! the end of its thread's events), which [`parallel`] can do on another core while
 //! the previous generation is ordered. The ordering loop then only picks, dispatches and
 //! appends, a few hundred events at a time, into a buffer that [`Reader::next_event`] hands
-//! out. None of this changes what comes out, or when an error comes.
+//! out. With three generations or more, [`ahead`] orders whole generations on rayon's pool
+//! while the reader hands out the ones before, each from a predicted starting state that is
+//! checked when the generation's turn comes (a failed prediction means ordering it again
+//! here). None of this changes what comes out, or when an error comes.
+
+use std::collections::VecDeque;
 
 use goroscope_format::v2::{
     self, EventCursor, EventType, Generation, GenerationSpan, Index, RawEvent, StackTable,
@@ -29,6 +34,9 @@ use crate::order::{Ordering, StringLookup};
 #[path = "parallel.rs"]
 mod parallel;
 use parallel::{Decoder, Pipeline};
+#[path = "ahead.rs"]
+mod ahead;
+use ahead::{Ahead, Next};
 
 impl StringLookup for StringTable<'_> {
     fn lookup(&self, id: u64) -> Option<&[u8]> {
@@ -219,10 +227,26 @@ pub(crate) fn predecode_batch(
     g: &GenTables<'_>,
     ids: &TableIds,
 ) -> BatchEvents {
-    let small_rate = (0.0..(1u64 << 30) as f64).contains(&g.ns_per_tick);
     // Events take five bytes or so (at least two): this rarely grows, and the spare room is
     // given back at the end (in place).
     let mut events = Vec::with_capacity(body.len() / 4 + 16);
+    let error = predecode_batch_into(body, time, g, ids, &mut events);
+    events.shrink_to_fit();
+    BatchEvents { events, error }
+}
+
+/// Like [`predecode_batch`], into `events` (emptied first, its room reused); returns the
+/// decoding error after the last event, if any.
+fn predecode_batch_into(
+    body: &[u8],
+    time: u64,
+    g: &GenTables<'_>,
+    ids: &TableIds,
+    events: &mut Vec<PreEvent>,
+) -> Option<v2::EventError> {
+    let small_rate = (0.0..(1u64 << 30) as f64).contains(&g.ns_per_tick);
+    events.clear();
+    events.reserve(body.len() / 4 + 16);
     let mut error = None;
     let base = g.ticks_to_ns(time);
     let mut last_ts: Time = 0;
@@ -252,8 +276,7 @@ pub(crate) fn predecode_batch(
             pos,
         });
     }
-    events.shrink_to_fit();
-    BatchEvents { events, error }
+    error
 }
 
 /// The cursor over one thread's events, a batch at a time.
@@ -274,12 +297,22 @@ struct Cursor {
 
 impl Cursor {
     /// Loads batch `b` of the cursor's thread.
-    fn load(&mut self, cur: &BatchSource<'_, '_>, b: usize) {
-        let be = cur.batch(self.thread as usize, b);
+    fn load(&mut self, src: &BatchSource<'_, '_>, b: usize) {
         self.batch = b as u32;
-        self.events = be.events;
-        self.error = be.error;
         self.next = 0;
+        match src.queued {
+            Some((decoder, slots)) => {
+                let be = decoder.take(slots[self.thread as usize][b]);
+                self.events = be.events;
+                self.error = be.error;
+            }
+            None => {
+                // Decoded here, into the room of the batch before.
+                let batch = &src.threads[self.thread as usize].batches[b];
+                self.error =
+                    predecode_batch_into(batch.body, batch.time, src.gt, src.ids, &mut self.events);
+            }
+        }
     }
 
     /// Moves to the thread's next batch that has events; `false` at the end of its events
@@ -302,6 +335,7 @@ impl Cursor {
 struct BatchSource<'c, 'a> {
     threads: &'c [ThreadBatches<'a>],
     gt: &'c GenTables<'a>,
+    strings: &'c dyn StringLookup,
     ids: &'c TableIds,
     queued: Option<(&'c Decoder, &'c [Vec<u64>])>,
 }
@@ -326,16 +360,6 @@ impl BatchSource<'_, '_> {
                 .in_batch(batch.offset)
                 .into(),
         )
-    }
-
-    fn batch(&self, t: usize, b: usize) -> BatchEvents {
-        match self.queued {
-            Some((decoder, slots)) => decoder.take(slots[t][b]),
-            None => {
-                let batch = &self.threads[t].batches[b];
-                predecode_batch(batch.body, batch.time, self.gt, self.ids)
-            }
-        }
     }
 }
 
@@ -459,6 +483,13 @@ pub struct Reader<'a> {
     current: Option<Current<'a>>,
     /// Decodes generations ahead, on another thread, when enabled.
     pipeline: Option<Pipeline<'a>>,
+    /// Orders generations ahead, on rayon's pool, when enabled.
+    ahead: Option<Ahead<'a>>,
+    /// The events of a generation ordered ahead, in parts, to hand out after the buffer.
+    queued: VecDeque<Vec<Event>>,
+    /// Generations ordered ahead and adopted, and ordered here after all.
+    adopted: u32,
+    redone: u32,
     syncs: u64,
     last_ts: Time,
     pending: Option<Error>,
@@ -474,20 +505,56 @@ impl<'a> Reader<'a> {
     /// A reader over the whole v2 trace `data` (header included). Fails if the header is not
     /// a v2 trace header.
     ///
-    /// For a trace of a megabyte or more, when rayon's pool has more than one thread,
-    /// events are decoded on the pool ahead of the ordering (see [`Reader::sequential`]).
+    /// For a trace of a megabyte or more, when rayon's pool has more than one thread, the
+    /// pool works ahead of the reader: it orders generations ahead if there are three or more
+    /// ([`Reader::parallel`]), else it decodes events ahead ([`Reader::pipelined`]). All
+    /// return the same events and errors as [`Reader::sequential`].
     pub fn new(data: &'a [u8]) -> Result<Self> {
+        let mut r = Self::sequential(data)?;
         if data.len() >= PIPELINE_MIN_BYTES && rayon::current_num_threads() > 1 {
-            Self::pipelined(data)
-        } else {
-            Self::sequential(data)
+            if r.spans.len() >= 3 {
+                r.order_ahead();
+            } else {
+                r.decode_ahead();
+            }
         }
+        Ok(r)
     }
 
-    /// A reader that decodes events ahead on rayon's pool, whatever the trace's size.
-    pub(crate) fn pipelined(data: &'a [u8]) -> Result<Self> {
+    /// A reader that decodes events on rayon's pool ahead of the ordering, which stays on
+    /// the calling thread, whatever the trace's size.
+    pub fn pipelined(data: &'a [u8]) -> Result<Self> {
         let mut r = Self::sequential(data)?;
-        r.pipeline = Some(Pipeline::new(data, r.version));
+        r.decode_ahead();
+        Ok(r)
+    }
+
+    fn decode_ahead(&mut self) {
+        self.pipeline = Some(Pipeline::new(self.data, self.version));
+    }
+
+    fn order_ahead(&mut self) {
+        let first = self.spans.as_slice().first().map_or(0, |s| s.generation);
+        self.ahead = Some(Ahead::new(self.data, self.version, first));
+    }
+
+    /// A reader that orders generations on rayon's pool ahead of the one it hands out,
+    /// each on its own from a predicted starting state, and keeps each result only if the
+    /// prediction holds (else it orders that generation again itself), whatever the trace's
+    /// size. At most a generation per pool thread is ordered ahead.
+    pub fn parallel(data: &'a [u8]) -> Result<Self> {
+        let mut r = Self::sequential(data)?;
+        r.order_ahead();
+        Ok(r)
+    }
+
+    /// A reader that orders every generation ahead (on its own thread if the pool has not
+    /// started it) and only stitches: what [`Reader::parallel`] does at most.
+    #[cfg(test)]
+    pub(crate) fn eager(data: &'a [u8]) -> Result<Self> {
+        let mut r = Self::sequential(data)?;
+        let first = r.spans.as_slice().first().map_or(0, |s| s.generation);
+        r.ahead = Some(Ahead::eager(r.data, r.version, first));
         Ok(r)
     }
 
@@ -508,6 +575,10 @@ impl<'a> Reader<'a> {
             tables: Tables::default(),
             current: None,
             pipeline: None,
+            ahead: None,
+            queued: VecDeque::new(),
+            adopted: 0,
+            redone: 0,
             syncs: 0,
             last_ts: 0,
             pending: None,
@@ -515,6 +586,13 @@ impl<'a> Reader<'a> {
             finished: false,
             error: None,
         })
+    }
+
+    /// How many generations were ordered ahead and adopted, and how many were ordered
+    /// again after all (a prediction failed), so far.
+    #[cfg(test)]
+    pub(crate) fn ahead_counts(&self) -> (u32, u32) {
+        (self.adopted, self.redone)
     }
 
     /// The trace's format version.
@@ -563,17 +641,34 @@ impl<'a> Reader<'a> {
     /// Orders the next events into the empty buffer and hands out the first.
     #[inline(never)]
     fn refill(&mut self) -> Option<Result<Event>> {
-        self.order.out.clear();
         self.out_pos = 0;
-        while !self.finished && self.order.out.len() < CHUNK {
+        if let Some(events) = self.queued.pop_front() {
+            let old = std::mem::replace(&mut self.order.out, events);
+            if let Some(a) = &self.ahead {
+                a.recycle(old);
+            }
+            if let Some(&ev) = self.order.out.first() {
+                self.out_pos = 1;
+                return Some(Ok(ev));
+            }
+        }
+        self.order.out.clear();
+        while !self.finished && self.order.out.len() < CHUNK && self.queued.is_empty() {
+            let Tables { gens, extra } = &mut self.tables;
             let step = match &mut self.current {
-                Some(cur) if !cur.exhausted() => order_chunk(
-                    &mut self.order,
-                    cur,
-                    &mut self.tables,
-                    self.pipeline.as_ref().map(Pipeline::decoder),
-                    &mut self.last_ts,
-                ),
+                Some(cur) if !cur.exhausted() => {
+                    let gt = &gens[cur.table as usize];
+                    order_chunk(
+                        &mut self.order,
+                        cur,
+                        gt,
+                        &gt.strings,
+                        extra,
+                        self.pipeline.as_ref().map(Pipeline::decoder),
+                        &mut self.last_ts,
+                        CHUNK,
+                    )
+                }
                 _ => self.next_generation(),
             };
             match step {
@@ -629,11 +724,17 @@ impl<'a> Reader<'a> {
             self.emit(sync);
             return Ok(());
         };
-        let decoded = match &mut self.pipeline {
-            Some(p) => p
+        let table = self.tables.gens.len() as u32;
+        let decoded = match (&mut self.ahead, &mut self.pipeline) {
+            (Some(a), _) => match a.next(&span, self.spans.as_slice(), table) {
+                Next::Failed(e) => Err(e),
+                Next::Here(g, ids) => Ok((g, ids, None)),
+                Next::Ahead(g, ids, done) => return self.stitch(g, ids, *done),
+            },
+            (None, Some(p)) => p
                 .next(&span, self.spans.as_slice().first())
                 .map(|(g, ids, slots)| (g, ids, Some(slots))),
-            None => v2::decode(self.data, self.version, &span).map(|g| {
+            (None, None) => v2::decode(self.data, self.version, &span).map(|g| {
                 let ids = TableIds::new(&g.stacks, &g.strings);
                 (g, ids, None)
             }),
@@ -646,6 +747,78 @@ impl<'a> Reader<'a> {
             }
         };
         self.emit(sync);
+        Ok(())
+    }
+
+    /// Hands out generation `g` as `done` ordered it ahead, if that is what ordering it here
+    /// would give (see [`Ordering::adopt`]); else orders it here.
+    fn stitch(&mut self, g: Generation<'a>, ids: TableIds, done: ahead::Done) -> Result<(), Stop> {
+        let ahead::Done {
+            mut parts,
+            order,
+            table,
+        } = done;
+        // Go's times only grow: the Sync comes after the events before, and the first events
+        // of the generation after it (+1 ns each while they would not). Ordered ahead, they
+        // grew from nothing; from the first that is later than the one before it on, they
+        // are as they would be here.
+        let min_ts = GenTables {
+            generation: g.generation,
+            ns_per_tick: g.ns_per_tick(),
+            strings: StringTable::default(),
+            stacks: StackTable::default(),
+            clock: None,
+            experimental: Vec::new(),
+        }
+        .ticks_to_ns(g.min_ts);
+        let sync_time = if min_ts <= self.last_ts {
+            self.last_ts.wrapping_add(1)
+        } else {
+            min_ts
+        };
+        let times_ok = table == self.tables.gens.len() as u32
+            && parts
+                .iter()
+                .flatten()
+                .scan(sync_time, |last, ev| {
+                    (ev.time <= *last).then(|| {
+                        let ok = *last != Time::MAX;
+                        *last = last.wrapping_add(1);
+                        ok
+                    })
+                })
+                .all(|ok| ok);
+        if !times_ok || !self.order.adopt(order, &mut parts, &mut self.tables.extra) {
+            self.redone += 1;
+            let sync = self.install(g, ids, None).map_err(Stop::Error)?;
+            self.emit(sync);
+            return Ok(());
+        }
+        let table = self.tables.gens.len() as u32;
+        self.tables.gens.push(GenTables {
+            generation: g.generation,
+            ns_per_tick: g.ns_per_tick(),
+            strings: g.strings,
+            stacks: g.stacks,
+            clock: g.clock,
+            experimental: g.experimental,
+        });
+        let sync = self.sync(table, min_ts);
+        self.emit(sync);
+        let mut last = self.last_ts;
+        for ev in parts.iter_mut().flatten() {
+            if ev.time > last {
+                break;
+            }
+            ev.time = last.wrapping_add(1);
+            last = ev.time;
+        }
+        if let Some(ev) = parts.iter().rev().find_map(|p| p.last()) {
+            self.last_ts = ev.time;
+        }
+        self.adopted += 1;
+        self.current = None;
+        self.queued.extend(parts);
         Ok(())
     }
 
@@ -693,9 +866,11 @@ impl<'a> Reader<'a> {
             samples,
             next_sample: 0,
         };
+        let gt = &self.tables.gens[table as usize];
         let src = BatchSource {
             threads: &cur.threads,
-            gt: &self.tables.gens[table as usize],
+            gt,
+            strings: &gt.strings,
             ids: &cur.ids,
             queued: self
                 .pipeline
@@ -703,32 +878,43 @@ impl<'a> Reader<'a> {
                 .map(Pipeline::decoder)
                 .zip(cur.slots.as_deref()),
         };
-        for (i, th) in cur.threads.iter().enumerate() {
-            let mut c = Cursor {
-                m: th.m as i64,
-                m_slot: u32::MAX,
-                thread: i as u32,
-                batch: 0,
-                events: Vec::new(),
-                next: 0,
-                error: None,
-            };
-            if th.batches.is_empty() {
-                continue;
-            }
-            c.load(&src, 0);
-            if c.events.is_empty() && !c.next_batch(&src) {
-                if let Some(e) = src.decode_error(&c) {
-                    return Err(e);
-                }
-                continue;
-            }
-            heap::insert(&mut cur.heap, (c.events[0].time, cur.cursors.len() as u32));
-            cur.cursors.push(c);
-        }
+        let (cursors, heap) = start_cursors(&src)?;
+        cur.cursors = cursors;
+        cur.heap = heap;
         self.current = Some(cur);
         Ok(self.sync(table, min_ts))
     }
+}
+
+/// Loads each thread's first events: the cursors of a generation and its frontier. Fails if
+/// a thread's first event does not decode.
+fn start_cursors(src: &BatchSource<'_, '_>) -> Result<(Vec<Cursor>, Vec<heap::Entry>)> {
+    let mut cursors = Vec::new();
+    let mut heap = Vec::new();
+    for (i, th) in src.threads.iter().enumerate() {
+        let mut c = Cursor {
+            m: th.m as i64,
+            m_slot: u32::MAX,
+            thread: i as u32,
+            batch: 0,
+            events: Vec::new(),
+            next: 0,
+            error: None,
+        };
+        if th.batches.is_empty() {
+            continue;
+        }
+        c.load(src, 0);
+        if c.events.is_empty() && !c.next_batch(src) {
+            if let Some(e) = src.decode_error(&c) {
+                return Err(e);
+            }
+            continue;
+        }
+        heap::insert(&mut heap, (c.events[0].time, cursors.len() as u32));
+        cursors.push(c);
+    }
+    Ok((cursors, heap))
 }
 
 /// Why the reader stops ordering.
@@ -761,14 +947,17 @@ fn bump_times(evs: &mut [Event], last_ts: &mut Time) {
 /// exhausted. This is the reader's hot loop; it borrows the reader's parts one by one so
 /// that they stay in registers.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)] // The reader's parts, borrowed one by one.
 fn order_chunk(
     order: &mut Ordering,
     cur: &mut Current<'_>,
-    tables: &mut Tables<'_>,
+    gt: &GenTables<'_>,
+    strings: &dyn StringLookup,
+    extra: &mut Vec<Vec<u8>>,
     decoder: Option<&Decoder>,
     last_ts: &mut Time,
+    limit: usize,
 ) -> Result<(), Stop> {
-    let Tables { gens, extra } = tables;
     let Current {
         generation,
         table,
@@ -780,15 +969,15 @@ fn order_chunk(
         samples,
         next_sample,
     } = cur;
-    let gt = &gens[*table as usize];
     let src = BatchSource {
         threads,
         gt,
+        strings,
         ids,
         queued: decoder.zip(slots.as_deref()),
     };
     let at = (*generation, *table);
-    while order.out.len() < CHUNK && !(heap.is_empty() && *next_sample >= samples.len()) {
+    while order.out.len() < limit && !(heap.is_empty() && *next_sample >= samples.len()) {
         let start = order.out.len();
         if let Some(s) = samples.get(*next_sample)
             && heap.first().is_none_or(|&(t, _)| s.time < t)
@@ -806,7 +995,17 @@ fn order_chunk(
             continue;
         }
         let sample_time = samples.get(*next_sample).map_or(Time::MAX, |s| s.time);
-        if run_top(order, cursors, heap, &src, extra, at, sample_time, last_ts)? {
+        if run_top(
+            order,
+            cursors,
+            heap,
+            &src,
+            extra,
+            at,
+            sample_time,
+            last_ts,
+            limit,
+        )? {
             continue;
         }
         match advance_other(order, cursors, heap, &src, extra, at) {
@@ -839,8 +1038,9 @@ fn run_top(
     at: (u64, u32),
     sample_time: Time,
     last_ts: &mut Time,
+    limit: usize,
 ) -> Result<bool, Stop> {
-    let limit = match heap.get(1..3) {
+    let next = match heap.get(1..3) {
         Some([a, b]) => a.0.min(b.0),
         _ => heap.get(1).map_or(Time::MAX, |a| a.0),
     };
@@ -853,7 +1053,7 @@ fn run_top(
         let ready = if order.advance_fast(pe, at, c.m, c.m_slot) {
             Ok(true)
         } else {
-            order.advance(pe, at, &src.gt.strings, extra, c.m, &mut c.m_slot)
+            order.advance(pe, at, src.strings, extra, c.m, &mut c.m_slot)
         };
         match ready {
             Ok(true) => first = false,
@@ -876,7 +1076,7 @@ fn run_top(
         let t = c.events[c.next].time;
         heap[0].0 = t;
         finish_event(order, start, bad_ids, src.gt, last_ts)?;
-        if t > limit || sample_time < t || order.out.len() >= CHUNK {
+        if t > next || sample_time < t || order.out.len() >= limit {
             heap::update(heap, 0);
             return Ok(true);
         }
@@ -981,7 +1181,7 @@ fn try_advance(
     let c = &mut cursors[heap[i].1 as usize];
     let pe = &c.events[c.next];
     let bad_ids = pe.bad_ids;
-    match order.advance(pe, at, &src.gt.strings, extra, c.m, &mut c.m_slot) {
+    match order.advance(pe, at, src.strings, extra, c.m, &mut c.m_slot) {
         Ok(true) => {}
         Ok(false) => return Ok(None),
         Err(e) => return Err(e.at(generation, src.offset(c))),

@@ -34,6 +34,25 @@ fn every_fixture_loads_whole() {
 }
 
 #[test]
+fn a_mapped_file_gives_what_its_bytes_give() {
+    // Opening a file maps it and releases the pages of generations already read: the
+    // timelines are those of the bytes read into memory.
+    for path in fixture_traces() {
+        let data = std::fs::read(&path).unwrap();
+        let opened = Trace::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = Trace::load(&data, LoadOptions::default()).unwrap();
+        assert_eq!(opened.events, loaded.events, "{}", path.display());
+        // (The string interner's map prints in no fixed order: compare the lanes.)
+        let (o, l) = (&opened.timelines, &loaded.timelines);
+        let lanes = |t: &goroscope_trace::timeline::Timelines| {
+            format!("{:?} {:?} {:?}", t.goroutines, t.procs, t.threads)
+        };
+        assert!(lanes(o) == lanes(l), "{}", path.display());
+        assert_eq!((o.start, o.end), (l.start, l.end), "{}", path.display());
+    }
+}
+
+#[test]
 fn progress_is_reported_up_to_the_whole_file() {
     let path = fixture("longrun");
     let mut seen = Vec::new();
