@@ -1,4 +1,5 @@
-//! Metric plots: goroutines by state (stacked), live heap with the heap goal, GOMAXPROCS.
+//! Metric plots: goroutines by state (stacked), live heap with the heap goal, GOMAXPROCS,
+//! busy threads.
 //!
 //! A plot is sampled once per pixel column, each column taking the largest value that held
 //! in it (spikes stay visible): from the points themselves when the view holds few, else
@@ -206,6 +207,34 @@ pub fn paint_plot(
             note(format!("{max}"));
             let scale = (h - 2.0) / max as f32;
             step_line(painter, rect, &v, scale, Stroke::new(1.5, pal.running()));
+        }
+        Plot::Threads => {
+            let v: Vec<Option<Point>> = sample(
+                &tl.metrics.counts,
+                model.counts_mip.as_ref(),
+                t0,
+                npp,
+                width,
+                |c: &Counts| u64::from(c.threads),
+            )
+            .into_iter()
+            .map(|c| {
+                c.map(|c| Point {
+                    time: c.time,
+                    value: u64::from(c.threads),
+                })
+            })
+            .collect();
+            let max = v
+                .iter()
+                .flatten()
+                .map(|p| p.value)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            note(format!("max {max}"));
+            let scale = (h - 2.0) / max as f32;
+            step_line(painter, rect, &v, scale, Stroke::new(1.5, pal.syscall()));
         }
     }
 }

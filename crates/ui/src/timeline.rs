@@ -90,6 +90,8 @@ pub enum Plot {
     Heap,
     /// GOMAXPROCS.
     Gomaxprocs,
+    /// Threads holding a P or running a goroutine.
+    Threads,
 }
 
 /// A collapsible header.
@@ -498,6 +500,7 @@ fn blocks(model: &TraceModel, state: &TimelineState) -> Vec<Block> {
         out.push(Block::One(Row::Plot(Plot::Goroutines), PLOT_H));
         out.push(Block::One(Row::Plot(Plot::Heap), PLOT_H));
         out.push(Block::One(Row::Plot(Plot::Gomaxprocs), SMALL_PLOT_H));
+        out.push(Block::One(Row::Plot(Plot::Threads), SMALL_PLOT_H));
         out.push(Block::One(Row::Gc, GC_H));
         out.push(Block::One(Row::Stw, GC_H));
     }
@@ -1245,6 +1248,7 @@ fn row_name(model: &TraceModel, row: Row) -> String {
         Row::Plot(Plot::Goroutines) => "Goroutines by state".to_owned(),
         Row::Plot(Plot::Heap) => "Heap".to_owned(),
         Row::Plot(Plot::Gomaxprocs) => "GOMAXPROCS".to_owned(),
+        Row::Plot(Plot::Threads) => "Busy threads".to_owned(),
         Row::Gc => "GC".to_owned(),
         Row::Stw => "STW".to_owned(),
         Row::Proc(p) => tl

@@ -40,6 +40,7 @@ fn lanes_are_found_by_label() {
         "STW",
         "Heap",
         "GOMAXPROCS",
+        "Busy threads",
         "Goroutines by state",
     ] {
         h.get_by_label(label);
