@@ -5,12 +5,11 @@
 //! Everything is computed from the timelines; time windows split the trace into equal
 //! parts (by default 200) so that bursts show.
 
-use std::collections::HashMap;
-
 use goroscope_trace::GoState;
 use goroscope_trace::event::{GoId, ProcId, Time};
 use goroscope_trace::timeline::{ProcActivity, StackId, StrId, Timelines};
 
+use crate::idmap::FxHashMap;
 use crate::summary::{Distribution, Duration};
 
 /// Thresholds and resolution of [`diagnose`].
@@ -160,6 +159,79 @@ fn dist(mut v: Vec<Duration>) -> Distribution {
     Distribution::of(&mut v)
 }
 
+/// Every scheduling latency with what it is grouped by: the P the goroutine then ran on,
+/// the goroutine's group and the window in which it began running, each as a dense index.
+/// Traces have millions of latencies; one value and three small keys each is the least
+/// that gives exact percentiles per P, group and window.
+#[derive(Debug, Default)]
+struct Latencies {
+    values: Vec<Duration>,
+    procs: Vec<u32>,
+    groups: Vec<u32>,
+    windows: Vec<u32>,
+}
+
+impl Latencies {
+    fn push(&mut self, lat: Duration, proc: u32, group: u32, window: usize) {
+        self.values.push(lat);
+        self.procs.push(proc);
+        self.groups.push(group);
+        self.windows.push(window as u32);
+    }
+
+    /// The count and distribution of the values of each of `n` keys, using `scratch` (as
+    /// long as the values) to lay them out key by key.
+    fn by_key(
+        values: &[Duration],
+        keys: &[u32],
+        n: usize,
+        scratch: &mut [Duration],
+    ) -> Vec<(u64, Distribution)> {
+        let mut start = vec![0usize; n + 1];
+        for &k in keys {
+            start[k as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut at = start.clone();
+        for (&v, &k) in values.iter().zip(keys) {
+            scratch[at[k as usize]] = v;
+            at[k as usize] += 1;
+        }
+        start
+            .windows(2)
+            .map(|w| {
+                let part = &mut scratch[w[0]..w[1]];
+                (part.len() as u64, Distribution::of(part))
+            })
+            .collect()
+    }
+}
+
+/// Dense indexes of the keys of a few groups (Ps, goroutine groups), in first-seen order.
+#[derive(Debug)]
+struct Dense<K> {
+    index: FxHashMap<K, u32>,
+    keys: Vec<K>,
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
+    fn new() -> Self {
+        Self {
+            index: FxHashMap::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, k: K) -> u32 {
+        *self.index.entry(k).or_insert_with(|| {
+            self.keys.push(k);
+            (self.keys.len() - 1) as u32
+        })
+    }
+}
+
 /// Computes the diagnostics of `t`.
 pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let span = (t.end - t.start).max(1);
@@ -167,30 +239,28 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let window = (span as f64 / windows as f64).ceil().max(1.0) as Duration;
     let win_of = |time: Time| (((time - t.start) / window).max(0) as usize).min(windows - 1);
 
-    // Latencies, long runs, blocking syscalls and assists: one walk over goroutine spans.
-    let mut all = Vec::new();
-    let mut per_proc: HashMap<ProcId, Vec<Duration>> = HashMap::new();
-    let mut per_group: HashMap<StrId, Vec<Duration>> = HashMap::new();
-    let mut per_window: Vec<Vec<Duration>> = vec![Vec::new(); windows];
+    // Latencies, long runs, blocking syscalls and assists: one walk over goroutine spans,
+    // each lane decoded as it is read.
+    let mut lat = Latencies::default();
+    let mut procs: Dense<ProcId> = Dense::new();
+    let mut groups: Dense<StrId> = Dense::new();
     let mut histogram = vec![0u64; 64];
     let mut long_runs = Vec::new();
     let mut sys = Vec::new();
-    let mut sys_by_stack: HashMap<StackId, (u64, Duration)> = HashMap::new();
-    let mut assists: HashMap<StrId, Duration> = HashMap::new();
+    let mut sys_by_stack: FxHashMap<StackId, (u64, Duration)> = FxHashMap::default();
+    let mut assists: FxHashMap<StrId, Duration> = FxHashMap::default();
     for g in &t.goroutines {
-        let spans: Vec<_> = g.spans.iter().collect();
-        for (i, s) in spans.iter().enumerate() {
-            let next = spans.get(i + 1);
+        let group = groups.of(g.name);
+        let mut spans = g.spans.iter().peekable();
+        while let Some(s) = spans.next() {
+            let next = spans.peek();
             let end = next.map_or(t.end, |n| n.time);
             match s.state {
                 GoState::Runnable => {
                     if let Some(n) = next.filter(|n| n.state == GoState::Running) {
-                        let lat = n.time - s.time;
-                        all.push(lat);
-                        per_proc.entry(n.p).or_default().push(lat);
-                        per_group.entry(g.name).or_default().push(lat);
-                        per_window[win_of(n.time)].push(lat);
-                        histogram[(64 - (lat.max(1) as u64).leading_zeros() - 1) as usize] += 1;
+                        let d = n.time - s.time;
+                        lat.push(d, procs.of(n.p), group, win_of(n.time));
+                        histogram[(64 - (d.max(1) as u64).leading_zeros() - 1) as usize] += 1;
                     }
                 }
                 GoState::Running => {
@@ -229,23 +299,32 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             *assists.entry(g.name).or_default() += assist;
         }
     }
-    let count = all.len() as u64;
+    let count = lat.values.len() as u64;
+    let mut scratch = vec![0; lat.values.len()];
     let mut per_proc: Vec<(ProcId, Distribution)> =
-        per_proc.into_iter().map(|(p, v)| (p, dist(v))).collect();
+        Latencies::by_key(&lat.values, &lat.procs, procs.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&procs.keys)
+            .map(|((_, d), &p)| (p, d))
+            .collect();
     per_proc.sort_by_key(|x| x.0);
-    let mut per_group: Vec<(StrId, u64, Distribution)> = per_group
-        .into_iter()
-        .map(|(n, v)| (n, v.len() as u64, dist(v)))
-        .collect();
+    let mut per_group: Vec<(StrId, u64, Distribution)> =
+        Latencies::by_key(&lat.values, &lat.groups, groups.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&groups.keys)
+            .filter(|((n, _), _)| *n > 0)
+            .map(|((n, d), &g)| (g, n, d))
+            .collect();
     per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
-    let per_window = per_window
+    let per_window = Latencies::by_key(&lat.values, &lat.windows, windows, &mut scratch)
         .into_iter()
         .enumerate()
-        .map(|(i, v)| {
-            let n = v.len() as u64;
-            (t.start + i as i64 * window, dist(v).p99, n)
-        })
+        .map(|(i, (n, d))| (t.start + i as i64 * window, d.p99, n))
         .collect();
+    drop(scratch);
+    let Latencies { mut values, .. } = lat;
+    let overall = Distribution::of(&mut values);
+    drop(values);
     while histogram.len() > 1 && histogram.last() == Some(&0) {
         histogram.pop();
     }
@@ -272,22 +351,22 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     // P utilization per window, and the number of idle Ps over time.
     let mut util = vec![[0f64; 5]; windows];
     let mut idle_edges: Vec<(Time, i32)> = Vec::new();
-    let gc_workers: HashMap<GoId, bool> =
-        t.goroutines.iter().map(|g| (g.id, g.gc_worker)).collect();
-    for p in &t.procs {
-        let spans: Vec<_> = p.spans.iter().collect();
-        if spans.is_empty() {
-            continue;
+    // Goroutines are sorted by ID; a P runs the same one for many spans in a row.
+    let mut last_worker = (GoId::MIN, false);
+    let mut gc_worker = |g: GoId| {
+        if last_worker.0 != g {
+            let i = t.goroutines.binary_search_by_key(&g, |g| g.id);
+            last_worker = (g, i.is_ok_and(|i| t.goroutines[i].gc_worker));
         }
+        last_worker.1
+    };
+    for p in &t.procs {
         // Before its first span a P's activity is unknown; count it from there.
-        for (i, s) in spans.iter().enumerate() {
-            let end = spans.get(i + 1).map_or(t.end, |n| n.time);
+        let mut spans = p.spans.iter().peekable();
+        while let Some(s) = spans.next() {
+            let end = spans.peek().map_or(t.end, |n| n.time);
             let slot = match s.activity {
-                ProcActivity::Running
-                    if s.g >= 0 && gc_workers.get(&s.g).copied().unwrap_or(false) =>
-                {
-                    1
-                }
+                ProcActivity::Running if s.g >= 0 && gc_worker(s.g) => 1,
                 ProcActivity::Running if s.g >= 0 => 0,
                 ProcActivity::Running => 3,
                 ProcActivity::Syscall => 2,
@@ -428,7 +507,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     Diagnostics {
         window,
         latency: Latency {
-            overall: dist(all),
+            overall,
             count,
             per_proc,
             per_group,
