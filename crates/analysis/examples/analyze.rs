@@ -200,7 +200,7 @@ fn main() {
             (path.into_iter().collect(), Vec::new())
         });
         for b in &breakdowns {
-            let slowest = b.slowest.paths.first().expect("a slowest path");
+            let slowest = &b.slowest.path;
             println!(
                 "  {:?}: {} paths; slowest {} segments",
                 t.strings.lossy(b.kind),
@@ -210,7 +210,7 @@ fn main() {
             // What the report shows.
             let shown = (
                 (&b.paths, b.skipped, &b.duration, &b.mean),
-                (b.median.duration(), &b.median.totals, &b.median_sites),
+                (b.median.duration, &b.median.totals, &b.median_sites),
                 (b.slowest.paths.len(), &b.slowest.mean, &b.slowest.sites),
                 (&b.slowest.profile, slowest),
             );

@@ -75,7 +75,7 @@ use crate::summary::Duration;
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
 pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
 
-use spans::{Context, Piece, Sink, SpanReader, Wake};
+use spans::{Context, Piece, Sink, SiteTimes, SpanReader, Wake};
 
 /// What a stretch of a critical path was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -300,17 +300,13 @@ pub struct Profile {
 impl Profile {
     /// The profile of the segments of `paths`, merged.
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a CriticalPath>) -> Self {
-        let mut by: HashMap<(StackId, Category), (Duration, u64)> = HashMap::new();
-        for p in paths {
-            for s in &p.segments {
-                let e = by.entry((s.stack, s.category)).or_default();
-                e.0 += s.duration();
-                e.1 += 1;
-            }
-        }
+        Self::of_times(&site_times(paths))
+    }
+
+    fn of_times(by: &SiteTimes) -> Self {
         let mut samples: Vec<ProfileSample> = by
-            .into_iter()
-            .map(|((stack, category), (time, count))| ProfileSample {
+            .iter()
+            .map(|(&(stack, category), &(time, count))| ProfileSample {
                 stack,
                 category,
                 time,
@@ -337,13 +333,30 @@ pub fn by_site<'a>(
     t: &Timelines,
     paths: impl IntoIterator<Item = &'a CriticalPath>,
 ) -> Vec<SiteTime> {
-    let mut sites: HashMap<StackId, Site> = HashMap::new();
-    let mut by: HashMap<Site, CategoryTotals> = HashMap::new();
+    sites_of_times(t, &site_times(paths))
+}
+
+/// Time and segment count per (stack, category) over the segments of `paths`.
+fn site_times<'a>(paths: impl IntoIterator<Item = &'a CriticalPath>) -> SiteTimes {
+    let mut by = SiteTimes::default();
     for p in paths {
         for s in &p.segments {
-            let site = *sites.entry(s.stack).or_insert_with(|| site_of(t, s.stack));
-            by.entry(site).or_default().add(s.category, s.duration());
+            let e = by.entry((s.stack, s.category)).or_default();
+            e.0 += s.duration();
+            e.1 += 1;
         }
+    }
+    by
+}
+
+/// Time per function of time per (stack, category), most time first (ties by site).
+fn sites_of_times(t: &Timelines, times: &SiteTimes) -> Vec<SiteTime> {
+    let mut sites: HashMap<StackId, Site> = HashMap::new();
+    let mut by: HashMap<Site, CategoryTotals> = HashMap::new();
+    #[allow(clippy::iter_over_hash_type)] // Integer sums, sorted below.
+    for (&(stack, category), &(time, _)) in times {
+        let site = *sites.entry(stack).or_insert_with(|| site_of(t, stack));
+        by.entry(site).or_default().add(category, time);
     }
     let mut out: Vec<SiteTime> = by
         .into_iter()
@@ -490,6 +503,18 @@ impl<'t> PathFinder<'t> {
             unreachable!("the walk returns the sink it was given")
         };
         Some((end - start, totals))
+    }
+
+    /// The time and segment count per (stack, category) of `target`'s path, without
+    /// keeping its segments or finding holders.
+    fn site_times(&self, target: Target) -> Option<SiteTimes> {
+        let (g, start, end) = self.resolve(target)?;
+        let gi = self.ctx.index(g)?;
+        let sink = Sink::Profile(SiteTimes::default());
+        let Sink::Profile(times) = self.walk(gi, start, end, sink) else {
+            unreachable!("the walk returns the sink it was given")
+        };
+        Some(times)
     }
 
     /// The backward walk, emitting segments latest first into `out`.

@@ -575,7 +575,13 @@ fn a_task_path_crosses_a_go_statement() {
     // A region-less, single-task type: its breakdown is that task.
     let b = finder.task_kind(t.tasks[0].kind).unwrap();
     assert_eq!(b.paths.len(), 1);
-    assert_eq!(b.median.segments, p.segments);
+    assert_eq!(
+        (b.median.duration, b.median.totals),
+        (p.duration(), p.totals)
+    );
+    assert_eq!(b.median_sites, p.by_site(&t));
+    assert_eq!(b.slowest.path.segments, p.segments);
+    assert_eq!(b.slowest.profile, p.profile());
     assert_eq!(b.slowest.paths.len(), 1);
     assert_eq!(b.slowest.mean, p.totals);
     assert_eq!(b.duration.max, 490);
@@ -732,7 +738,7 @@ fn the_slowest_tasks_of_a_type_beside_the_median() {
     assert_eq!((b.paths.len(), b.skipped), (200, 0));
     assert_eq!((b.duration.p50, b.duration.max), (100, 500));
     // The median request only ran.
-    assert_eq!(b.median.duration(), 100);
+    assert_eq!(b.median.duration, 100);
     assert_eq!(b.median.totals.get(Running), 100);
     // The slowest 1%: the two that waited, slowest first, ties in task order.
     let slow: Vec<Target> = b.slowest.paths.iter().map(|p| p.target).collect();
@@ -741,9 +747,11 @@ fn the_slowest_tasks_of_a_type_beside_the_median() {
     assert_eq!(b.slowest.mean.get(SchedLatency), 10);
     assert_eq!(b.slowest.mean.total(), 500);
     for p in &b.slowest.paths {
+        let p = finder.path(p.target).unwrap();
         assert_eq!(p.goroutines(), [1, 2]);
         assert_eq!(p.segments[1].holders, []);
     }
+    assert_eq!(b.slowest.path, finder.path(Target::Task(50)).unwrap());
     // Where: the holder, at its unlock.
     assert_eq!(name(&t, b.slowest.sites[0].site.func), "main.holder");
     assert_eq!(b.slowest.sites[0].total, 2 * 390);

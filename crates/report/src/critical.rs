@@ -261,11 +261,11 @@ impl BreakdownOut {
             duration: b.duration.into(),
             mean: (&b.mean).into(),
             median: (&b.median.totals).into(),
-            median_ns: b.median.duration(),
+            median_ns: b.median.duration,
             slowest_count: b.slowest.paths.len(),
             slowest_mean: (&b.slowest.mean).into(),
             slowest_sites: sites(t, &b.slowest.sites, top),
-            slowest: b.slowest.paths.first().map(|p| PathOut::of(t, p, top)),
+            slowest: Some(PathOut::of(t, &b.slowest.path, top)),
         }
     }
 }
