@@ -8,7 +8,9 @@ use rayon::prelude::*;
 use goroscope_trace::timeline::{StrId, Timelines};
 
 use super::spans::SiteTimes;
-use super::{CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, sites_of_times};
+use super::{
+    CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, site_times, sites_of_times,
+};
 use crate::summary::{Distribution, Duration};
 
 /// One target's path in brief.
@@ -84,6 +86,17 @@ fn totals_of_times(times: &SiteTimes) -> CategoryTotals {
     totals
 }
 
+/// `a` with the times and counts of `b` added.
+fn merge(mut a: SiteTimes, b: SiteTimes) -> SiteTimes {
+    #[allow(clippy::iter_over_hash_type)] // Integer sums: any order gives the same.
+    for (k, v) in b {
+        let e = a.entry(k).or_default();
+        e.0 += v.0;
+        e.1 += v.1;
+    }
+    a
+}
+
 impl PathFinder<'_> {
     /// The breakdown of every task of type `kind`, or `None` if none has a path.
     pub fn task_kind(&self, kind: StrId) -> Option<Breakdown> {
@@ -150,31 +163,31 @@ impl PathFinder<'_> {
         let slow_n = n.div_ceil(100).max(1);
         let median = paths[n - 1 - rank];
         let t = self.ctx.t;
-        // Only the slowest path keeps its segments; the others (and the median) are walked
-        // again into time per (stack, category), which is all their sites and profile need.
-        let ((slowest, median_times), slow_times) = rayon::join(
+        // Only the slowest path keeps its segments; the other slow ones and the median are
+        // walked again into time per (stack, category), which is all their sites and profile
+        // need (the slowest one's come from its segments).
+        let slowest = paths[0].target;
+        let (path, (others, median_times)) = rayon::join(
+            || self.path(slowest),
             || {
                 rayon::join(
-                    || self.path(paths[0].target),
-                    || self.site_times(median.target),
+                    || {
+                        paths[1..slow_n]
+                            .par_iter()
+                            .filter_map(|p| self.site_times(p.target))
+                            .reduce(SiteTimes::default, merge)
+                    },
+                    || (median.target != slowest).then(|| self.site_times(median.target)),
                 )
             },
-            || {
-                paths[..slow_n]
-                    .par_iter()
-                    .filter_map(|p| self.site_times(p.target))
-                    .reduce(SiteTimes::default, |mut a, b| {
-                        #[allow(clippy::iter_over_hash_type)] // Sums, as above.
-                        for (k, v) in b {
-                            let e = a.entry(k).or_default();
-                            e.0 += v.0;
-                            e.1 += v.1;
-                        }
-                        a
-                    })
-            },
         );
-        let median_times = median_times?;
+        let path = path?;
+        let own = site_times([&path]);
+        let median_times = match median_times {
+            Some(times) => times?,
+            None => own.clone(),
+        };
+        let slow_times = merge(others, own);
         Some(Breakdown {
             kind,
             skipped,
@@ -189,7 +202,7 @@ impl PathFinder<'_> {
                 mean: totals_of_times(&slow_times).div(slow_n as u64),
                 sites: sites_of_times(t, &slow_times),
                 profile: Profile::of_times(&slow_times),
-                path: slowest?,
+                path,
                 paths: paths[..slow_n].to_vec(),
             },
             paths,
