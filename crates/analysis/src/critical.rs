@@ -70,6 +70,7 @@ use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::{StackId, StrId, Timelines};
 
 use crate::blocking::{Site, site_of};
+use crate::idmap::FxHashSet;
 use crate::summary::Duration;
 
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
@@ -388,9 +389,10 @@ impl CriticalPath {
 
     /// The goroutines the path passes through, sorted.
     pub fn goroutines(&self) -> Vec<GoId> {
-        let mut gs: Vec<GoId> = self.segments.iter().map(|s| s.g).collect();
+        // A path through a whole trace has millions of segments on a few goroutines.
+        let set: FxHashSet<GoId> = self.segments.iter().map(|s| s.g).collect();
+        let mut gs: Vec<GoId> = set.into_iter().collect();
         gs.sort_unstable();
-        gs.dedup();
         gs
     }
 
