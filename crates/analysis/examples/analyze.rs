@@ -86,6 +86,69 @@ fn stage<T>(name: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// A critical path with its holders inline in its segments, for digests that do not depend
+/// on how a path stores them.
+mod flat {
+    use goroscope_analysis::critical::{self, Category, CategoryTotals, Holder, Link, Target};
+    use goroscope_trace::event::{GoId, Time};
+    use goroscope_trace::timeline::{StackId, StrId};
+
+    #[derive(Debug)]
+    #[allow(dead_code)] // Read by `Debug`.
+    pub struct CriticalPath<'a> {
+        target: Target,
+        start: Time,
+        end: Time,
+        segments: Vec<Segment<'a>>,
+        totals: &'a CategoryTotals,
+    }
+
+    #[derive(Debug)]
+    #[allow(dead_code)] // Read by `Debug`.
+    struct Segment<'a> {
+        g: GoId,
+        category: Category,
+        start: Time,
+        end: Time,
+        stack: StackId,
+        reason: StrId,
+        next: Link,
+        holders: &'a [Holder],
+        idle_procs: i64,
+    }
+
+    impl<'a> CriticalPath<'a> {
+        pub fn of(p: &'a critical::CriticalPath) -> Self {
+            let segments = p
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let (holders, idle_procs) = p.holders(i);
+                    Segment {
+                        g: s.g,
+                        category: s.category,
+                        start: s.start,
+                        end: s.end,
+                        stack: s.stack,
+                        reason: s.reason,
+                        next: s.next,
+                        holders,
+                        idle_procs,
+                    }
+                })
+                .collect();
+            Self {
+                target: p.target,
+                start: p.start,
+                end: p.end,
+                segments,
+                totals: &p.totals,
+            }
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: analyze TRACE [STAGE...]");
@@ -212,13 +275,13 @@ fn main() {
                 (&b.paths, b.skipped, &b.duration, &b.mean),
                 (b.median.duration, &b.median.totals, &b.median_sites),
                 (b.slowest.paths.len(), &b.slowest.mean, &b.slowest.sites),
-                (&b.slowest.profile, slowest),
+                (&b.slowest.profile, flat::CriticalPath::of(slowest)),
             );
             digest("critical", &shown);
         }
         for p in &paths {
             println!("  path of {} segments", p.segments.len());
-            digest("critical", p);
+            digest("critical", &flat::CriticalPath::of(p));
         }
     }
     println!(

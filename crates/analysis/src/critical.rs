@@ -76,7 +76,7 @@ use crate::summary::Duration;
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
 pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
 
-use spans::{Context, Piece, Sink, SiteTimes, SpanReader, Wake};
+use spans::{Context, Piece, Segments, Sink, SiteTimes, SpanReader, Wake};
 
 /// What a stretch of a critical path was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -214,10 +214,19 @@ pub struct Segment {
     pub reason: StrId,
     /// How the path goes on.
     pub next: Link,
-    /// For scheduling latency: the goroutines that held Ps meanwhile, longest first.
-    pub holders: Vec<Holder>,
-    /// For scheduling latency: P-time that Ps sat idle meanwhile (lost work conservation).
-    pub idle_procs: Duration,
+}
+
+/// Who held the Ps while a scheduling-latency segment of a path waited for one (see
+/// [`CriticalPath::holders`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Contention {
+    /// The segment's index.
+    segment: u32,
+    /// Its holders: `first..last` of the path's holder list.
+    first: u32,
+    last: u32,
+    /// P-time that Ps sat idle meanwhile.
+    idle_procs: Duration,
 }
 
 impl Segment {
@@ -264,6 +273,11 @@ pub struct CriticalPath {
     pub segments: Vec<Segment>,
     /// Time per category; sums to `end - start`.
     pub totals: CategoryTotals,
+    /// The holders of the scheduling-latency segments, by segment index (a side table: a
+    /// path through a whole trace has millions of segments, most of them without).
+    contention: Vec<Contention>,
+    /// Their holder lists, one after another.
+    held: Vec<Holder>,
 }
 
 /// A function's share of one or more critical paths.
@@ -396,8 +410,34 @@ impl CriticalPath {
         gs
     }
 
-    fn from_backward(target: Target, start: Time, end: Time, mut segments: Vec<Segment>) -> Self {
+    /// For a scheduling-latency segment (by index in [`CriticalPath::segments`]): the
+    /// goroutines that held Ps meanwhile, longest first, and the P-time that Ps sat idle
+    /// (lost work conservation). Empty and zero for other segments.
+    pub fn holders(&self, segment: usize) -> (&[Holder], Duration) {
+        match self
+            .contention
+            .binary_search_by_key(&segment, |c| c.segment as usize)
+        {
+            Ok(i) => {
+                let c = &self.contention[i];
+                (&self.held[c.first as usize..c.last as usize], c.idle_procs)
+            }
+            Err(_) => (&[], 0),
+        }
+    }
+
+    fn from_backward(target: Target, start: Time, end: Time, out: Segments) -> Self {
+        let Segments {
+            mut segments,
+            mut contention,
+            held,
+        } = out;
         segments.reverse();
+        contention.reverse();
+        let last = segments.len().saturating_sub(1) as u32;
+        for c in &mut contention {
+            c.segment = last - c.segment;
+        }
         let mut totals = CategoryTotals::default();
         for s in &segments {
             totals.add(s.category, s.duration());
@@ -408,6 +448,8 @@ impl CriticalPath {
             end,
             segments,
             totals,
+            contention,
+            held,
         }
     }
 }
@@ -447,11 +489,8 @@ impl<'t> PathFinder<'t> {
     pub fn path(&self, target: Target) -> Option<CriticalPath> {
         let (g, start, end) = self.resolve(target)?;
         let gi = self.ctx.index(g)?;
-        let sink = Sink::Segments {
-            out: Vec::new(),
-            holders: true,
-        };
-        let Sink::Segments { out, .. } = self.walk(gi, start, end, sink) else {
+        let sink = Sink::Segments(Segments::default());
+        let Sink::Segments(out) = self.walk(gi, start, end, sink) else {
             unreachable!("the walk returns the sink it was given")
         };
         Some(CriticalPath::from_backward(target, start, end, out))

@@ -43,12 +43,13 @@ fn check(t: &Timelines, p: &CriticalPath, what: &str) {
             }
             (l, n) => panic!("{what}: segment {i} links {l:?} to {n:?}"),
         }
+        let (holders, idle_procs) = p.holders(i);
         if s.category == Category::SchedLatency {
-            assert!(s.holders.iter().all(|h| h.g != s.g && h.time > 0), "{what}");
-            let held: i64 = s.holders.iter().map(|h| h.time).sum::<i64>() + s.idle_procs;
+            assert!(holders.iter().all(|h| h.g != s.g && h.time > 0), "{what}");
+            let held: i64 = holders.iter().map(|h| h.time).sum::<i64>() + idle_procs;
             assert!(held <= s.duration() * t.procs.len() as i64, "{what}");
         } else {
-            assert!(s.holders.is_empty() && s.idle_procs == 0, "{what}");
+            assert!(holders.is_empty() && idle_procs == 0, "{what}");
         }
         assert!(t.goroutine(s.g).is_some(), "{what}");
     }

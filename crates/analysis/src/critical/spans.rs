@@ -8,7 +8,7 @@ use goroscope_trace::timeline::{
     Timelines,
 };
 
-use super::{Category, CategoryTotals, Holder, Link, Segment};
+use super::{Category, CategoryTotals, Contention, Holder, Link, Segment};
 use crate::idmap::FxHashMap;
 use crate::summary::Duration;
 
@@ -151,18 +151,22 @@ impl<R: Record> Chunks<R> {
 /// Where the segments of pieces go.
 #[derive(Debug)]
 pub(super) enum Sink {
-    /// Segments, latest first, with the holders of scheduling latency if `holders`.
-    Segments {
-        /// The segments.
-        out: Vec<Segment>,
-        /// Whether to find holders.
-        holders: bool,
-    },
+    /// Segments, latest first, with the holders of scheduling latency.
+    Segments(Segments),
     /// Time and segment count per (stack, category), as [`super::Profile`] counts them,
     /// without keeping the segments.
     Profile(SiteTimes),
     /// Only the time per category.
     Totals(CategoryTotals),
+}
+
+/// Segments, latest first, and the holders of their scheduling latency (indexes count
+/// from the latest segment).
+#[derive(Debug, Default)]
+pub(super) struct Segments {
+    pub segments: Vec<Segment>,
+    pub contention: Vec<Contention>,
+    pub held: Vec<Holder>,
 }
 
 /// Time and segment count per (stack, category) of the segments of one or more paths.
@@ -176,8 +180,6 @@ pub(super) struct SpanReader<'t> {
     procs: Chunks<ProcSpan>,
     /// The STW pause index found last (see [`SpanReader::stw_from`]).
     stw_hint: usize,
-    /// Scratch space for [`Context::holders`].
-    holders: Vec<Holder>,
 }
 
 impl<'t> SpanReader<'t> {
@@ -187,7 +189,6 @@ impl<'t> SpanReader<'t> {
             go: Chunks::default(),
             procs: Chunks::default(),
             stw_hint: 0,
-            holders: Vec::new(),
         }
     }
 
@@ -463,8 +464,6 @@ impl<'t> Context<'t> {
                 stack,
                 reason,
                 next: p.next,
-                holders: Vec::new(),
-                idle_procs: 0,
             };
             self.put(spans, sink, seg);
             return;
@@ -506,8 +505,6 @@ impl<'t> Context<'t> {
                 stack,
                 reason: why,
                 next,
-                holders: Vec::new(),
-                idle_procs: 0,
             });
             next = Link::Continue;
         }
@@ -517,15 +514,22 @@ impl<'t> Context<'t> {
     }
 
     /// Hands a finished segment to the sink (finding holders if it wants them).
-    fn put(&self, spans: &mut SpanReader<'_>, sink: &mut Sink, mut s: Segment) {
+    fn put(&self, spans: &mut SpanReader<'_>, sink: &mut Sink, s: Segment) {
         match sink {
-            Sink::Segments { out, holders } => {
-                if *holders && s.category == Category::SchedLatency {
-                    let (h, idle) = self.holders(spans, s.start, s.end);
-                    s.holders = h;
-                    s.idle_procs = idle;
+            Sink::Segments(out) => {
+                if s.category == Category::SchedLatency {
+                    let first = out.held.len();
+                    let idle = self.holders(spans, s.start, s.end, &mut out.held);
+                    if first < out.held.len() || idle != 0 {
+                        out.contention.push(Contention {
+                            segment: out.segments.len() as u32,
+                            first: first as u32,
+                            last: out.held.len() as u32,
+                            idle_procs: idle,
+                        });
+                    }
                 }
-                out.push(s);
+                out.segments.push(s);
             }
             Sink::Profile(by) => {
                 let e = by.entry((s.stack, s.category)).or_default();
@@ -536,16 +540,21 @@ impl<'t> Context<'t> {
         }
     }
 
-    /// The goroutines that held Ps during `[a, b]`, longest first, and the idle P-time.
-    /// The list is allocated at its exact size: a long path has millions of them.
-    pub fn holders(&self, spans: &mut SpanReader<'_>, a: Time, b: Time) -> (Vec<Holder>, Duration) {
-        let mut out = std::mem::take(&mut spans.holders);
-        out.clear();
+    /// Appends the goroutines that held Ps during `[a, b]` to `out`, longest first; returns
+    /// the idle P-time.
+    pub fn holders(
+        &self,
+        spans: &mut SpanReader<'_>,
+        a: Time,
+        b: Time,
+        out: &mut Vec<Holder>,
+    ) -> Duration {
+        let first = out.len();
         let mut idle = 0;
         for pi in 0..self.t.procs.len() as u32 {
             spans.each_proc_span(pi, a, b, |s, d| match s.activity {
                 ProcActivity::Running | ProcActivity::Syscall if s.g >= 0 => {
-                    match out.iter_mut().find(|h| h.g == s.g) {
+                    match out[first..].iter_mut().find(|h| h.g == s.g) {
                         Some(h) => h.time += d,
                         None => out.push(Holder { g: s.g, time: d }),
                     }
@@ -554,9 +563,7 @@ impl<'t> Context<'t> {
                 _ => {}
             });
         }
-        out.sort_by(|x, y| y.time.cmp(&x.time).then_with(|| x.g.cmp(&y.g)));
-        let holders = out.to_vec();
-        spans.holders = out;
-        (holders, idle)
+        out[first..].sort_by(|x, y| y.time.cmp(&x.time).then_with(|| x.g.cmp(&y.g)));
+        idle
     }
 }
