@@ -160,44 +160,57 @@ fn dist(mut v: Vec<Duration>) -> Distribution {
 }
 
 /// Every scheduling latency with what it is grouped by: the P the goroutine then ran on,
-/// the goroutine's group and the window in which it began running, each as a dense index.
-/// Traces have millions of latencies; one value and three small keys each is the least
-/// that gives exact percentiles per P, group and window.
+/// the goroutine's group and the window in which it began running. Traces have millions of
+/// latencies but few such triples (a few Ps and groups, a few hundred windows), so each
+/// latency keeps its value and the index of its triple: the least that gives exact
+/// percentiles per P, group and window.
 #[derive(Debug, Default)]
 struct Latencies {
     values: Vec<Duration>,
-    procs: Vec<u32>,
-    groups: Vec<u32>,
-    windows: Vec<u32>,
+    keys: Vec<u32>,
+    /// (P, group, window) of each key, as dense indexes.
+    triples: Vec<[u32; 3]>,
+    index: FxHashMap<[u32; 3], u32>,
+    /// The triple pushed last and its key: a goroutine's latencies mostly share one.
+    last: Option<([u32; 3], u32)>,
 }
 
 impl Latencies {
     fn push(&mut self, lat: Duration, proc: u32, group: u32, window: usize) {
+        let triple = [proc, group, window as u32];
+        let k = match self.last {
+            Some((t, k)) if t == triple => k,
+            _ => {
+                let triples = &mut self.triples;
+                let k = *self.index.entry(triple).or_insert_with(|| {
+                    triples.push(triple);
+                    (triples.len() - 1) as u32
+                });
+                self.last = Some((triple, k));
+                k
+            }
+        };
         self.values.push(lat);
-        self.procs.push(proc);
-        self.groups.push(group);
-        self.windows.push(window as u32);
+        self.keys.push(k);
     }
 
-    /// The count and distribution of the values of each of `n` keys, using `scratch` (as
-    /// long as the values) to lay them out key by key.
-    fn by_key(
-        values: &[Duration],
-        keys: &[u32],
-        n: usize,
-        scratch: &mut [Duration],
-    ) -> Vec<(u64, Distribution)> {
+    /// The count and distribution of the values of each of the `n` indexes that `part` (0
+    /// for the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long
+    /// as the values) to lay them out one index after another.
+    fn by(&self, part: usize, n: usize, scratch: &mut [Duration]) -> Vec<(u64, Distribution)> {
+        let of: Vec<usize> = self.triples.iter().map(|t| t[part] as usize).collect();
         let mut start = vec![0usize; n + 1];
-        for &k in keys {
-            start[k as usize + 1] += 1;
+        for &k in &self.keys {
+            start[of[k as usize] + 1] += 1;
         }
         for i in 0..n {
             start[i + 1] += start[i];
         }
         let mut at = start.clone();
-        for (&v, &k) in values.iter().zip(keys) {
-            scratch[at[k as usize]] = v;
-            at[k as usize] += 1;
+        for (&v, &k) in self.values.iter().zip(&self.keys) {
+            let i = of[k as usize];
+            scratch[at[i]] = v;
+            at[i] += 1;
         }
         start
             .windows(2)
@@ -303,22 +316,23 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         }
         let count = lat.values.len() as u64;
         let mut scratch = vec![0; lat.values.len()];
-        let mut per_proc: Vec<(ProcId, Distribution)> =
-            Latencies::by_key(&lat.values, &lat.procs, procs.keys.len(), &mut scratch)
-                .into_iter()
-                .zip(&procs.keys)
-                .map(|((_, d), &p)| (p, d))
-                .collect();
+        let mut per_proc: Vec<(ProcId, Distribution)> = lat
+            .by(0, procs.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&procs.keys)
+            .map(|((_, d), &p)| (p, d))
+            .collect();
         per_proc.sort_by_key(|x| x.0);
-        let mut per_group: Vec<(StrId, u64, Distribution)> =
-            Latencies::by_key(&lat.values, &lat.groups, groups.keys.len(), &mut scratch)
-                .into_iter()
-                .zip(&groups.keys)
-                .filter(|((n, _), _)| *n > 0)
-                .map(|((n, d), &g)| (g, n, d))
-                .collect();
+        let mut per_group: Vec<(StrId, u64, Distribution)> = lat
+            .by(1, groups.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&groups.keys)
+            .filter(|((n, _), _)| *n > 0)
+            .map(|((n, d), &g)| (g, n, d))
+            .collect();
         per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
-        let per_window = Latencies::by_key(&lat.values, &lat.windows, windows, &mut scratch)
+        let per_window = lat
+            .by(2, windows, &mut scratch)
             .into_iter()
             .enumerate()
             .map(|(i, (n, d))| (t.start + i as i64 * window, d.p99, n))
