@@ -132,55 +132,74 @@ impl PathFinder<'_> {
     /// The breakdown of `targets` (named `kind`), or `None` if none has a path. Paths are
     /// found in parallel; only the slowest keeps its segments.
     pub fn breakdown(&self, kind: StrId, targets: &[Target]) -> Option<Breakdown> {
-        let found: Vec<Option<PathSummary>> = targets
-            .par_iter()
+        // Which targets have a path, and how long each is, is known before any walk: the
+        // slowest and the median are chosen first, so that their paths are walked beside
+        // the totals of all.
+        let found: Vec<Option<(Target, Duration)>> = targets
+            .iter()
             .map(|&target| {
-                let (duration, totals) = self.totals(target)?;
-                Some(PathSummary {
-                    target,
-                    duration,
-                    totals,
-                })
+                let (g, start, end) = self.resolve(target)?;
+                self.ctx.index(g)?;
+                Some((target, end - start))
             })
             .collect();
         let skipped = found.iter().filter(|p| p.is_none()).count();
-        let mut paths: Vec<PathSummary> = found.into_iter().flatten().collect();
-        if paths.is_empty() {
+        let mut order: Vec<(Target, Duration)> = found.into_iter().flatten().collect();
+        if order.is_empty() {
             return None;
         }
         // Slowest first; the sort is stable, so ties stay in target order.
-        paths.sort_by_key(|p| std::cmp::Reverse(p.duration));
-        let n = paths.len();
+        order.sort_by_key(|p| std::cmp::Reverse(p.1));
+        let n = order.len();
+        // The median as `Distribution` ranks it, counted from the fastest; with one path,
+        // it is also the slowest.
+        let rank = (n * 50).div_ceil(100).max(1) - 1;
+        let slow_n = n.div_ceil(100).max(1);
+        let median = order[n - 1 - rank].0;
+        let t = self.ctx.t;
+        // Only the slowest path keeps its segments; the other slow ones and the median are
+        // walked again into time per (stack, category), which is all their sites and profile
+        // need (the slowest one's come from its segments).
+        let slowest = order[0].0;
+        let (found, (path, (others, median_times))) = rayon::join(
+            || {
+                order
+                    .par_iter()
+                    .map(|&(target, _)| {
+                        let (duration, totals) = self.totals(target)?;
+                        Some(PathSummary {
+                            target,
+                            duration,
+                            totals,
+                        })
+                    })
+                    .collect::<Option<Vec<PathSummary>>>()
+            },
+            || {
+                rayon::join(
+                    || self.path(slowest),
+                    || {
+                        rayon::join(
+                            || {
+                                order[1..slow_n]
+                                    .par_iter()
+                                    .filter_map(|p| self.site_times(p.0))
+                                    .reduce(SiteTimes::default, merge)
+                            },
+                            || (median != slowest).then(|| self.site_times(median)),
+                        )
+                    },
+                )
+            },
+        );
+        let paths = found?;
         let mut durations: Vec<Duration> = paths.iter().map(|p| p.duration).collect();
         let duration = Distribution::of(&mut durations);
         let mut sum = CategoryTotals::default();
         for p in &paths {
             sum.add_all(&p.totals);
         }
-        // The median as `Distribution` ranks it, counted from the fastest; with one path,
-        // it is also the slowest.
-        let rank = (n * 50).div_ceil(100).max(1) - 1;
-        let slow_n = n.div_ceil(100).max(1);
         let median = paths[n - 1 - rank];
-        let t = self.ctx.t;
-        // Only the slowest path keeps its segments; the other slow ones and the median are
-        // walked again into time per (stack, category), which is all their sites and profile
-        // need (the slowest one's come from its segments).
-        let slowest = paths[0].target;
-        let (path, (others, median_times)) = rayon::join(
-            || self.path(slowest),
-            || {
-                rayon::join(
-                    || {
-                        paths[1..slow_n]
-                            .par_iter()
-                            .filter_map(|p| self.site_times(p.target))
-                            .reduce(SiteTimes::default, merge)
-                    },
-                    || (median.target != slowest).then(|| self.site_times(median.target)),
-                )
-            },
-        );
         let path = path?;
         let own = site_times([&path]);
         let median_times = match median_times {
