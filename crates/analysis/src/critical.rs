@@ -5,8 +5,9 @@
 //!
 //! - time the goroutine spent **running** stays on it (split off as **GC assist** while it
 //!   assisted the GC, and as **STW** while the world was stopped);
-//! - time it spent **runnable** is **scheduling latency**; the segment names the goroutines
-//!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle;
+//! - time it spent **runnable** is **scheduling latency**; the path names the goroutines
+//!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle
+//!   ([`CriticalPath::holders`]);
 //! - time in a **syscall** is its own category;
 //! - a **wait** released by another goroutine (a channel send, a mutex unlock, …) jumps to
 //!   that goroutine at the moment it released the waiter, and follows *its* path back — but
