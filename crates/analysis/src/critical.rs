@@ -5,8 +5,9 @@
 //!
 //! - time the goroutine spent **running** stays on it (split off as **GC assist** while it
 //!   assisted the GC, and as **STW** while the world was stopped);
-//! - time it spent **runnable** is **scheduling latency**; the segment names the goroutines
-//!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle;
+//! - time it spent **runnable** is **scheduling latency**; the path names the goroutines
+//!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle
+//!   ([`CriticalPath::holders`]);
 //! - time in a **syscall** is its own category;
 //! - a **wait** released by another goroutine (a channel send, a mutex unlock, …) jumps to
 //!   that goroutine at the moment it released the waiter, and follows *its* path back — but
@@ -70,12 +71,13 @@ use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::{StackId, StrId, Timelines};
 
 use crate::blocking::{Site, site_of};
+use crate::idmap::FxHashSet;
 use crate::summary::Duration;
 
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
 pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
 
-use spans::{Context, Piece, Sink, SpanReader, Wake};
+use spans::{Context, Piece, Segments, Sink, SiteTimes, SpanReader, Wake};
 
 /// What a stretch of a critical path was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -213,10 +215,19 @@ pub struct Segment {
     pub reason: StrId,
     /// How the path goes on.
     pub next: Link,
-    /// For scheduling latency: the goroutines that held Ps meanwhile, longest first.
-    pub holders: Vec<Holder>,
-    /// For scheduling latency: P-time that Ps sat idle meanwhile (lost work conservation).
-    pub idle_procs: Duration,
+}
+
+/// Who held the Ps while a scheduling-latency segment of a path waited for one (see
+/// [`CriticalPath::holders`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Contention {
+    /// The segment's index.
+    segment: u32,
+    /// Its holders: `first..last` of the path's holder list.
+    first: u32,
+    last: u32,
+    /// P-time that Ps sat idle meanwhile.
+    idle_procs: Duration,
 }
 
 impl Segment {
@@ -263,6 +274,11 @@ pub struct CriticalPath {
     pub segments: Vec<Segment>,
     /// Time per category; sums to `end - start`.
     pub totals: CategoryTotals,
+    /// The holders of the scheduling-latency segments, by segment index (a side table: a
+    /// path through a whole trace has millions of segments, most of them without).
+    contention: Vec<Contention>,
+    /// Their holder lists, one after another.
+    held: Vec<Holder>,
 }
 
 /// A function's share of one or more critical paths.
@@ -300,17 +316,13 @@ pub struct Profile {
 impl Profile {
     /// The profile of the segments of `paths`, merged.
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a CriticalPath>) -> Self {
-        let mut by: HashMap<(StackId, Category), (Duration, u64)> = HashMap::new();
-        for p in paths {
-            for s in &p.segments {
-                let e = by.entry((s.stack, s.category)).or_default();
-                e.0 += s.duration();
-                e.1 += 1;
-            }
-        }
+        Self::of_times(&site_times(paths))
+    }
+
+    fn of_times(by: &SiteTimes) -> Self {
         let mut samples: Vec<ProfileSample> = by
-            .into_iter()
-            .map(|((stack, category), (time, count))| ProfileSample {
+            .iter()
+            .map(|(&(stack, category), &(time, count))| ProfileSample {
                 stack,
                 category,
                 time,
@@ -337,13 +349,30 @@ pub fn by_site<'a>(
     t: &Timelines,
     paths: impl IntoIterator<Item = &'a CriticalPath>,
 ) -> Vec<SiteTime> {
-    let mut sites: HashMap<StackId, Site> = HashMap::new();
-    let mut by: HashMap<Site, CategoryTotals> = HashMap::new();
+    sites_of_times(t, &site_times(paths))
+}
+
+/// Time and segment count per (stack, category) over the segments of `paths`.
+fn site_times<'a>(paths: impl IntoIterator<Item = &'a CriticalPath>) -> SiteTimes {
+    let mut by = SiteTimes::default();
     for p in paths {
         for s in &p.segments {
-            let site = *sites.entry(s.stack).or_insert_with(|| site_of(t, s.stack));
-            by.entry(site).or_default().add(s.category, s.duration());
+            let e = by.entry((s.stack, s.category)).or_default();
+            e.0 += s.duration();
+            e.1 += 1;
         }
+    }
+    by
+}
+
+/// Time per function of time per (stack, category), most time first (ties by site).
+fn sites_of_times(t: &Timelines, times: &SiteTimes) -> Vec<SiteTime> {
+    let mut sites: HashMap<StackId, Site> = HashMap::new();
+    let mut by: HashMap<Site, CategoryTotals> = HashMap::new();
+    #[allow(clippy::iter_over_hash_type)] // Integer sums, sorted below.
+    for (&(stack, category), &(time, _)) in times {
+        let site = *sites.entry(stack).or_insert_with(|| site_of(t, stack));
+        by.entry(site).or_default().add(category, time);
     }
     let mut out: Vec<SiteTime> = by
         .into_iter()
@@ -375,14 +404,41 @@ impl CriticalPath {
 
     /// The goroutines the path passes through, sorted.
     pub fn goroutines(&self) -> Vec<GoId> {
-        let mut gs: Vec<GoId> = self.segments.iter().map(|s| s.g).collect();
+        // A path through a whole trace has millions of segments on a few goroutines.
+        let set: FxHashSet<GoId> = self.segments.iter().map(|s| s.g).collect();
+        let mut gs: Vec<GoId> = set.into_iter().collect();
         gs.sort_unstable();
-        gs.dedup();
         gs
     }
 
-    fn from_backward(target: Target, start: Time, end: Time, mut segments: Vec<Segment>) -> Self {
+    /// For a scheduling-latency segment (by index in [`CriticalPath::segments`]): the
+    /// goroutines that held Ps meanwhile, longest first, and the P-time that Ps sat idle
+    /// (lost work conservation). Empty and zero for other segments.
+    pub fn holders(&self, segment: usize) -> (&[Holder], Duration) {
+        match self
+            .contention
+            .binary_search_by_key(&segment, |c| c.segment as usize)
+        {
+            Ok(i) => {
+                let c = &self.contention[i];
+                (&self.held[c.first as usize..c.last as usize], c.idle_procs)
+            }
+            Err(_) => (&[], 0),
+        }
+    }
+
+    fn from_backward(target: Target, start: Time, end: Time, out: Segments) -> Self {
+        let Segments {
+            mut segments,
+            mut contention,
+            held,
+        } = out;
         segments.reverse();
+        contention.reverse();
+        let last = segments.len().saturating_sub(1) as u32;
+        for c in &mut contention {
+            c.segment = last - c.segment;
+        }
         let mut totals = CategoryTotals::default();
         for s in &segments {
             totals.add(s.category, s.duration());
@@ -393,6 +449,8 @@ impl CriticalPath {
             end,
             segments,
             totals,
+            contention,
+            held,
         }
     }
 }
@@ -432,11 +490,8 @@ impl<'t> PathFinder<'t> {
     pub fn path(&self, target: Target) -> Option<CriticalPath> {
         let (g, start, end) = self.resolve(target)?;
         let gi = self.ctx.index(g)?;
-        let sink = Sink::Segments {
-            out: Vec::new(),
-            holders: true,
-        };
-        let Sink::Segments { out, .. } = self.walk(gi, start, end, sink) else {
+        let sink = Sink::Segments(Segments::default());
+        let Sink::Segments(out) = self.walk(gi, start, end, sink) else {
             unreachable!("the walk returns the sink it was given")
         };
         Some(CriticalPath::from_backward(target, start, end, out))
@@ -490,6 +545,18 @@ impl<'t> PathFinder<'t> {
             unreachable!("the walk returns the sink it was given")
         };
         Some((end - start, totals))
+    }
+
+    /// The time and segment count per (stack, category) of `target`'s path, without
+    /// keeping its segments or finding holders.
+    fn site_times(&self, target: Target) -> Option<SiteTimes> {
+        let (g, start, end) = self.resolve(target)?;
+        let gi = self.ctx.index(g)?;
+        let sink = Sink::Profile(SiteTimes::default());
+        let Sink::Profile(times) = self.walk(gi, start, end, sink) else {
+            unreachable!("the walk returns the sink it was given")
+        };
+        Some(times)
     }
 
     /// The backward walk, emitting segments latest first into `out`.

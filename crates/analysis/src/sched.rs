@@ -5,12 +5,11 @@
 //! Everything is computed from the timelines; time windows split the trace into equal
 //! parts (by default 200) so that bursts show.
 
-use std::collections::HashMap;
-
 use goroscope_trace::GoState;
 use goroscope_trace::event::{GoId, ProcId, Time};
 use goroscope_trace::timeline::{ProcActivity, StackId, StrId, Timelines};
 
+use crate::idmap::FxHashMap;
 use crate::summary::{Distribution, Duration};
 
 /// Thresholds and resolution of [`diagnose`].
@@ -160,6 +159,92 @@ fn dist(mut v: Vec<Duration>) -> Distribution {
     Distribution::of(&mut v)
 }
 
+/// Every scheduling latency with what it is grouped by: the P the goroutine then ran on,
+/// the goroutine's group and the window in which it began running. Traces have millions of
+/// latencies but few such triples (a few Ps and groups, a few hundred windows), so each
+/// latency keeps its value and the index of its triple: the least that gives exact
+/// percentiles per P, group and window.
+#[derive(Debug, Default)]
+struct Latencies {
+    values: Vec<Duration>,
+    keys: Vec<u32>,
+    /// (P, group, window) of each key, as dense indexes.
+    triples: Vec<[u32; 3]>,
+    index: FxHashMap<[u32; 3], u32>,
+    /// The triple pushed last and its key: a goroutine's latencies mostly share one.
+    last: Option<([u32; 3], u32)>,
+}
+
+impl Latencies {
+    fn push(&mut self, lat: Duration, proc: u32, group: u32, window: usize) {
+        let triple = [proc, group, window as u32];
+        let k = match self.last {
+            Some((t, k)) if t == triple => k,
+            _ => {
+                let triples = &mut self.triples;
+                let k = *self.index.entry(triple).or_insert_with(|| {
+                    triples.push(triple);
+                    (triples.len() - 1) as u32
+                });
+                self.last = Some((triple, k));
+                k
+            }
+        };
+        self.values.push(lat);
+        self.keys.push(k);
+    }
+
+    /// The count and distribution of the values of each of the `n` indexes that `part` (0
+    /// for the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long
+    /// as the values) to lay them out one index after another.
+    fn by(&self, part: usize, n: usize, scratch: &mut [Duration]) -> Vec<(u64, Distribution)> {
+        let of: Vec<usize> = self.triples.iter().map(|t| t[part] as usize).collect();
+        let mut start = vec![0usize; n + 1];
+        for &k in &self.keys {
+            start[of[k as usize] + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut at = start.clone();
+        for (&v, &k) in self.values.iter().zip(&self.keys) {
+            let i = of[k as usize];
+            scratch[at[i]] = v;
+            at[i] += 1;
+        }
+        start
+            .windows(2)
+            .map(|w| {
+                let part = &mut scratch[w[0]..w[1]];
+                (part.len() as u64, Distribution::of(part))
+            })
+            .collect()
+    }
+}
+
+/// Dense indexes of the keys of a few groups (Ps, goroutine groups), in first-seen order.
+#[derive(Debug)]
+struct Dense<K> {
+    index: FxHashMap<K, u32>,
+    keys: Vec<K>,
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
+    fn new() -> Self {
+        Self {
+            index: FxHashMap::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, k: K) -> u32 {
+        *self.index.entry(k).or_insert_with(|| {
+            self.keys.push(k);
+            (self.keys.len() - 1) as u32
+        })
+    }
+}
+
 /// Computes the diagnostics of `t`.
 pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let span = (t.end - t.start).max(1);
@@ -167,243 +252,269 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let window = (span as f64 / windows as f64).ceil().max(1.0) as Duration;
     let win_of = |time: Time| (((time - t.start) / window).max(0) as usize).min(windows - 1);
 
-    // Latencies, long runs, blocking syscalls and assists: one walk over goroutine spans.
-    let mut all = Vec::new();
-    let mut per_proc: HashMap<ProcId, Vec<Duration>> = HashMap::new();
-    let mut per_group: HashMap<StrId, Vec<Duration>> = HashMap::new();
-    let mut per_window: Vec<Vec<Duration>> = vec![Vec::new(); windows];
-    let mut histogram = vec![0u64; 64];
-    let mut long_runs = Vec::new();
-    let mut sys = Vec::new();
-    let mut sys_by_stack: HashMap<StackId, (u64, Duration)> = HashMap::new();
-    let mut assists: HashMap<StrId, Duration> = HashMap::new();
-    for g in &t.goroutines {
-        let spans: Vec<_> = g.spans.iter().collect();
-        for (i, s) in spans.iter().enumerate() {
-            let next = spans.get(i + 1);
-            let end = next.map_or(t.end, |n| n.time);
-            match s.state {
-                GoState::Runnable => {
-                    if let Some(n) = next.filter(|n| n.state == GoState::Running) {
-                        let lat = n.time - s.time;
-                        all.push(lat);
-                        per_proc.entry(n.p).or_default().push(lat);
-                        per_group.entry(g.name).or_default().push(lat);
-                        per_window[win_of(n.time)].push(lat);
-                        histogram[(64 - (lat.max(1) as u64).leading_zeros() - 1) as usize] += 1;
+    // The goroutine lanes and the P lanes are walked at the same time.
+    let goroutines = || {
+        // Latencies, long runs, blocking syscalls and assists: one walk over goroutine spans,
+        // each lane decoded as it is read.
+        let mut lat = Latencies::default();
+        let mut procs: Dense<ProcId> = Dense::new();
+        let mut groups: Dense<StrId> = Dense::new();
+        let mut histogram = vec![0u64; 64];
+        let mut long_runs = Vec::new();
+        let mut sys = Vec::new();
+        let mut sys_by_stack: FxHashMap<StackId, (u64, Duration)> = FxHashMap::default();
+        let mut assists: FxHashMap<StrId, Duration> = FxHashMap::default();
+        for g in &t.goroutines {
+            let group = groups.of(g.name);
+            let mut spans = g.spans.iter().peekable();
+            while let Some(s) = spans.next() {
+                let next = spans.peek();
+                let end = next.map_or(t.end, |n| n.time);
+                match s.state {
+                    GoState::Runnable => {
+                        if let Some(n) = next.filter(|n| n.state == GoState::Running) {
+                            let d = n.time - s.time;
+                            lat.push(d, procs.of(n.p), group, win_of(n.time));
+                            histogram[(64 - (d.max(1) as u64).leading_zeros() - 1) as usize] += 1;
+                        }
                     }
-                }
-                GoState::Running => {
-                    let d = end - s.time;
-                    if d >= o.long_run {
-                        long_runs.push(LongRun {
-                            g: g.id,
-                            p: s.p,
-                            start: s.time,
-                            duration: d,
-                            ended_by: next.map(|n| n.state),
-                            stack: next.map_or(StackId::NONE, |n| n.stack),
-                        });
+                    GoState::Running => {
+                        let d = end - s.time;
+                        if d >= o.long_run {
+                            long_runs.push(LongRun {
+                                g: g.id,
+                                p: s.p,
+                                start: s.time,
+                                duration: d,
+                                ended_by: next.map(|n| n.state),
+                                stack: next.map_or(StackId::NONE, |n| n.stack),
+                            });
+                        }
                     }
+                    // A syscall that comes back runnable (not running) lost its P.
+                    GoState::Syscall if next.is_some_and(|n| n.state == GoState::Runnable) => {
+                        let d = end - s.time;
+                        sys.push(d);
+                        let e = sys_by_stack.entry(s.stack).or_default();
+                        e.0 += 1;
+                        e.1 += d;
+                    }
+                    _ => {}
                 }
-                // A syscall that comes back runnable (not running) lost its P.
-                GoState::Syscall if next.is_some_and(|n| n.state == GoState::Runnable) => {
-                    let d = end - s.time;
-                    sys.push(d);
-                    let e = sys_by_stack.entry(s.stack).or_default();
-                    e.0 += 1;
-                    e.1 += d;
-                }
-                _ => {}
+            }
+            let assist: Duration = g
+                .assists
+                .iter()
+                .map(|a| {
+                    let (a, b) = a.clamped(t.start, t.end);
+                    b - a
+                })
+                .sum();
+            if assist > 0 {
+                *assists.entry(g.name).or_default() += assist;
             }
         }
-        let assist: Duration = g
-            .assists
-            .iter()
-            .map(|a| {
-                let (a, b) = a.clamped(t.start, t.end);
-                b - a
-            })
-            .sum();
-        if assist > 0 {
-            *assists.entry(g.name).or_default() += assist;
+        let count = lat.values.len() as u64;
+        let mut scratch = vec![0; lat.values.len()];
+        let mut per_proc: Vec<(ProcId, Distribution)> = lat
+            .by(0, procs.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&procs.keys)
+            .map(|((_, d), &p)| (p, d))
+            .collect();
+        per_proc.sort_by_key(|x| x.0);
+        let mut per_group: Vec<(StrId, u64, Distribution)> = lat
+            .by(1, groups.keys.len(), &mut scratch)
+            .into_iter()
+            .zip(&groups.keys)
+            .filter(|((n, _), _)| *n > 0)
+            .map(|((n, d), &g)| (g, n, d))
+            .collect();
+        per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
+        let per_window = lat
+            .by(2, windows, &mut scratch)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (n, d))| (t.start + i as i64 * window, d.p99, n))
+            .collect();
+        drop(scratch);
+        let Latencies { mut values, .. } = lat;
+        let overall = Distribution::of(&mut values);
+        drop(values);
+        while histogram.len() > 1 && histogram.last() == Some(&0) {
+            histogram.pop();
         }
-    }
-    let count = all.len() as u64;
-    let mut per_proc: Vec<(ProcId, Distribution)> =
-        per_proc.into_iter().map(|(p, v)| (p, dist(v))).collect();
-    per_proc.sort_by_key(|x| x.0);
-    let mut per_group: Vec<(StrId, u64, Distribution)> = per_group
-        .into_iter()
-        .map(|(n, v)| (n, v.len() as u64, dist(v)))
-        .collect();
-    per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
-    let per_window = per_window
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let n = v.len() as u64;
-            (t.start + i as i64 * window, dist(v).p99, n)
-        })
-        .collect();
-    while histogram.len() > 1 && histogram.last() == Some(&0) {
-        histogram.pop();
-    }
-    long_runs.sort_by(|a, b| {
-        b.duration
-            .cmp(&a.duration)
-            .then_with(|| a.start.cmp(&b.start))
-    });
-    long_runs.truncate(o.top);
-    let mut by_stack: Vec<(StackId, u64, Duration)> = sys_by_stack
-        .into_iter()
-        .map(|(s, (n, d))| (s, n, d))
-        .collect();
-    by_stack.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-    by_stack.truncate(o.top);
-    let blocking_syscalls = BlockingSyscalls {
-        count: sys.len() as u64,
-        duration: dist(sys),
-        by_stack,
+        long_runs.sort_by(|a, b| {
+            b.duration
+                .cmp(&a.duration)
+                .then_with(|| a.start.cmp(&b.start))
+        });
+        long_runs.truncate(o.top);
+        let mut by_stack: Vec<(StackId, u64, Duration)> = sys_by_stack
+            .into_iter()
+            .map(|(s, (n, d))| (s, n, d))
+            .collect();
+        by_stack.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        by_stack.truncate(o.top);
+        let blocking_syscalls = BlockingSyscalls {
+            count: sys.len() as u64,
+            duration: dist(sys),
+            by_stack,
+        };
+        let mut assists: Vec<(StrId, Duration)> = assists.into_iter().collect();
+        assists.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let latency = Latency {
+            overall,
+            count,
+            per_proc,
+            per_group,
+            per_window,
+            histogram,
+        };
+        (latency, long_runs, blocking_syscalls, assists)
     };
-    let mut assists: Vec<(StrId, Duration)> = assists.into_iter().collect();
-    assists.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-
-    // P utilization per window, and the number of idle Ps over time.
-    let mut util = vec![[0f64; 5]; windows];
-    let mut idle_edges: Vec<(Time, i32)> = Vec::new();
-    let gc_workers: HashMap<GoId, bool> =
-        t.goroutines.iter().map(|g| (g.id, g.gc_worker)).collect();
-    for p in &t.procs {
-        let spans: Vec<_> = p.spans.iter().collect();
-        if spans.is_empty() {
-            continue;
-        }
-        // Before its first span a P's activity is unknown; count it from there.
-        for (i, s) in spans.iter().enumerate() {
-            let end = spans.get(i + 1).map_or(t.end, |n| n.time);
-            let slot = match s.activity {
-                ProcActivity::Running
-                    if s.g >= 0 && gc_workers.get(&s.g).copied().unwrap_or(false) =>
-                {
-                    1
+    let procs = || {
+        // P utilization per window, and the number of idle Ps over time.
+        let mut util = vec![[0f64; 5]; windows];
+        let mut idle_edges: Vec<(Time, i32)> = Vec::new();
+        // Goroutines are sorted by ID; a P runs the same one for many spans in a row.
+        let mut last_worker = (GoId::MIN, false);
+        let mut gc_worker = |g: GoId| {
+            if last_worker.0 != g {
+                let i = t.goroutines.binary_search_by_key(&g, |g| g.id);
+                last_worker = (g, i.is_ok_and(|i| t.goroutines[i].gc_worker));
+            }
+            last_worker.1
+        };
+        for p in &t.procs {
+            // Before its first span a P's activity is unknown; count it from there.
+            let mut spans = p.spans.iter().peekable();
+            while let Some(s) = spans.next() {
+                let end = spans.peek().map_or(t.end, |n| n.time);
+                let slot = match s.activity {
+                    ProcActivity::Running if s.g >= 0 && gc_worker(s.g) => 1,
+                    ProcActivity::Running if s.g >= 0 => 0,
+                    ProcActivity::Running => 3,
+                    ProcActivity::Syscall => 2,
+                    ProcActivity::Idle => 4,
+                    ProcActivity::NotExist => continue,
+                };
+                if slot == 4 {
+                    idle_edges.push((s.time, 1));
+                    idle_edges.push((end, -1));
                 }
-                ProcActivity::Running if s.g >= 0 => 0,
-                ProcActivity::Running => 3,
-                ProcActivity::Syscall => 2,
-                ProcActivity::Idle => 4,
-                ProcActivity::NotExist => continue,
-            };
-            if slot == 4 {
-                idle_edges.push((s.time, 1));
-                idle_edges.push((end, -1));
-            }
-            let mut a = s.time.max(t.start);
-            while a < end {
-                let w = win_of(a);
-                let w_end = (t.start + (w as i64 + 1) * window).min(end);
-                let b = if w_end > a { w_end } else { end };
-                util[w][slot] += (b - a) as f64;
-                a = b;
-            }
-        }
-    }
-    let utilization = util
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let total: f64 = u.iter().sum();
-            let f = |x: f64| if total > 0.0 { x / total } else { 0.0 };
-            Utilization {
-                start: t.start + i as i64 * window,
-                running: f(u[0]),
-                gc: f(u[1]),
-                syscall: f(u[2]),
-                scheduler: f(u[3]),
-                idle: f(u[4]),
-            }
-        })
-        .collect();
-
-    // Lost work conservation: idle Ps while goroutines were runnable.
-    idle_edges.sort_unstable();
-    let runnable: Vec<(Time, u32)> = t
-        .metrics
-        .counts
-        .iter()
-        .map(|c| (c.time, c.runnable))
-        .collect();
-    let mut lost = vec![0 as Duration; windows];
-    let mut lost_total = 0;
-    {
-        let (mut i, mut j) = (0, 0);
-        let (mut idle, mut run) = (0i64, 0i64);
-        let mut now = t.start;
-        loop {
-            let next_i = idle_edges.get(i).map(|e| e.0);
-            let next_j = runnable.get(j).map(|e| e.0);
-            let next = match (next_i, next_j) {
-                (None, None) => t.end,
-                (a, b) => a.unwrap_or(Time::MAX).min(b.unwrap_or(Time::MAX)),
-            };
-            let next = next.min(t.end).max(now);
-            let k = idle.min(run).max(0);
-            if k > 0 && next > now {
-                let mut a = now;
-                while a < next {
+                let mut a = s.time.max(t.start);
+                while a < end {
                     let w = win_of(a);
-                    let w_end = (t.start + (w as i64 + 1) * window).min(next);
-                    let b = if w_end > a { w_end } else { next };
-                    lost[w] += k * (b - a);
-                    lost_total += k * (b - a);
+                    let w_end = (t.start + (w as i64 + 1) * window).min(end);
+                    let b = if w_end > a { w_end } else { end };
+                    util[w][slot] += (b - a) as f64;
                     a = b;
                 }
             }
-            now = next;
-            if next_i.is_none() && next_j.is_none() || now >= t.end {
-                break;
-            }
-            while idle_edges.get(i).is_some_and(|e| e.0 <= now) {
-                idle += i64::from(idle_edges[i].1);
-                i += 1;
-            }
-            while runnable.get(j).is_some_and(|e| e.0 <= now) {
-                run = i64::from(runnable[j].1);
-                j += 1;
-            }
         }
-    }
-    let mut lost_windows: Vec<LostWindow> = lost
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| **l > 0)
-        .map(|(i, &l)| LostWindow {
-            start: t.start + i as i64 * window,
-            lost: l,
-        })
-        .collect();
-    lost_windows.sort_by(|a, b| b.lost.cmp(&a.lost).then_with(|| a.start.cmp(&b.start)));
-    lost_windows.truncate(o.top);
+        let utilization = util
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let total: f64 = u.iter().sum();
+                let f = |x: f64| if total > 0.0 { x / total } else { 0.0 };
+                Utilization {
+                    start: t.start + i as i64 * window,
+                    running: f(u[0]),
+                    gc: f(u[1]),
+                    syscall: f(u[2]),
+                    scheduler: f(u[3]),
+                    idle: f(u[4]),
+                }
+            })
+            .collect();
 
-    // Run-queue spikes: the deepest point of each window, deepest windows first.
-    let mut best: Vec<Option<QueueSpike>> = vec![None; windows];
-    for &(time, r) in &runnable {
-        let w = win_of(time);
-        if best[w].is_none_or(|b| r > b.runnable) {
-            best[w] = Some(QueueSpike { time, runnable: r });
+        // Lost work conservation: idle Ps while goroutines were runnable.
+        idle_edges.sort_unstable();
+        let runnable: Vec<(Time, u32)> = t
+            .metrics
+            .counts
+            .iter()
+            .map(|c| (c.time, c.runnable))
+            .collect();
+        let mut lost = vec![0 as Duration; windows];
+        let mut lost_total = 0;
+        {
+            let (mut i, mut j) = (0, 0);
+            let (mut idle, mut run) = (0i64, 0i64);
+            let mut now = t.start;
+            loop {
+                let next_i = idle_edges.get(i).map(|e| e.0);
+                let next_j = runnable.get(j).map(|e| e.0);
+                let next = match (next_i, next_j) {
+                    (None, None) => t.end,
+                    (a, b) => a.unwrap_or(Time::MAX).min(b.unwrap_or(Time::MAX)),
+                };
+                let next = next.min(t.end).max(now);
+                let k = idle.min(run).max(0);
+                if k > 0 && next > now {
+                    let mut a = now;
+                    while a < next {
+                        let w = win_of(a);
+                        let w_end = (t.start + (w as i64 + 1) * window).min(next);
+                        let b = if w_end > a { w_end } else { next };
+                        lost[w] += k * (b - a);
+                        lost_total += k * (b - a);
+                        a = b;
+                    }
+                }
+                now = next;
+                if next_i.is_none() && next_j.is_none() || now >= t.end {
+                    break;
+                }
+                while idle_edges.get(i).is_some_and(|e| e.0 <= now) {
+                    idle += i64::from(idle_edges[i].1);
+                    i += 1;
+                }
+                while runnable.get(j).is_some_and(|e| e.0 <= now) {
+                    run = i64::from(runnable[j].1);
+                    j += 1;
+                }
+            }
         }
-    }
-    let mut queue_spikes: Vec<QueueSpike> = best
-        .into_iter()
-        .flatten()
-        .filter(|s| s.runnable > 0)
-        .collect();
-    queue_spikes.sort_by(|a, b| {
-        b.runnable
-            .cmp(&a.runnable)
-            .then_with(|| a.time.cmp(&b.time))
-    });
-    queue_spikes.truncate(o.top);
+        let mut lost_windows: Vec<LostWindow> = lost
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l > 0)
+            .map(|(i, &l)| LostWindow {
+                start: t.start + i as i64 * window,
+                lost: l,
+            })
+            .collect();
+        lost_windows.sort_by(|a, b| b.lost.cmp(&a.lost).then_with(|| a.start.cmp(&b.start)));
+        lost_windows.truncate(o.top);
+
+        // Run-queue spikes: the deepest point of each window, deepest windows first.
+        let mut best: Vec<Option<QueueSpike>> = vec![None; windows];
+        for &(time, r) in &runnable {
+            let w = win_of(time);
+            if best[w].is_none_or(|b| r > b.runnable) {
+                best[w] = Some(QueueSpike { time, runnable: r });
+            }
+        }
+        let mut queue_spikes: Vec<QueueSpike> = best
+            .into_iter()
+            .flatten()
+            .filter(|s| s.runnable > 0)
+            .collect();
+        queue_spikes.sort_by(|a, b| {
+            b.runnable
+                .cmp(&a.runnable)
+                .then_with(|| a.time.cmp(&b.time))
+        });
+        queue_spikes.truncate(o.top);
+        (utilization, lost_total, lost_windows, queue_spikes)
+    };
+    let (
+        (latency, long_runs, blocking_syscalls, assists),
+        (utilization, lost_total, lost_windows, queue_spikes),
+    ) = rayon::join(goroutines, procs);
 
     let mut pauses: Vec<Pause> = t
         .stw
@@ -427,14 +538,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
 
     Diagnostics {
         window,
-        latency: Latency {
-            overall: dist(all),
-            count,
-            per_proc,
-            per_group,
-            per_window,
-            histogram,
-        },
+        latency,
         utilization,
         lost_total,
         lost_windows,

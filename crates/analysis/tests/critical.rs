@@ -240,7 +240,7 @@ fn a_channel_wait_follows_the_sender_only_within_the_wait() {
     assert_eq!(leaf(&t, p.segments[0].stack), "runtime.chanrecv1");
     assert_eq!(name(&t, p.by_site(&t)[1].site.func), "main.consumer");
     // While g1 was runnable, g2 held the other P.
-    assert_eq!(p.segments[4].holders, [Holder { g: 2, time: 10 }]);
+    assert_eq!(p.holders(4).0, [Holder { g: 2, time: 10 }]);
     // Per function: the producer's send site has the computation.
     let sites = p.by_site(&t);
     assert_eq!(name(&t, sites[0].site.func), "main.producer");
@@ -368,8 +368,7 @@ fn scheduling_latency_names_the_goroutine_on_the_p() {
         ]
     );
     let latency = &p.segments[1];
-    assert_eq!(latency.holders, [Holder { g: 2, time: 295 }]);
-    assert_eq!(latency.idle_procs, 310);
+    assert_eq!(p.holders(1), (&[Holder { g: 2, time: 295 }][..], 310));
     assert_eq!(name(&t, latency.reason), "preempted");
     assert_eq!(leaf(&t, latency.stack), "main.work");
 }
@@ -421,8 +420,7 @@ fn syscalls_are_their_own_category() {
     assert_eq!(leaf(&t, p.segments[3].stack), "syscall.write");
     // After the blocked syscall it sits where the syscall returned.
     assert_eq!(leaf(&t, p.segments[4].stack), "syscall.write");
-    assert_eq!(p.segments[4].holders, [Holder { g: 2, time: 30 }]);
-    assert_eq!(p.segments[4].idle_procs, 20);
+    assert_eq!(p.holders(4), (&[Holder { g: 2, time: 30 }][..], 20));
     assert_eq!(p.totals.get(Syscall), 300);
 }
 
@@ -516,7 +514,7 @@ fn stw_pauses_and_mark_assists_are_their_own_categories() {
             (2, SchedLatency, 150, 250),
         ]
     );
-    assert_eq!(q.segments[0].holders, [Holder { g: 1, time: 50 }]);
+    assert_eq!(q.holders(0).0, [Holder { g: 1, time: 50 }]);
 }
 
 /// A task begun on g1 and ended on g2, which g1 created: the path reaches g2's creation and
@@ -575,7 +573,13 @@ fn a_task_path_crosses_a_go_statement() {
     // A region-less, single-task type: its breakdown is that task.
     let b = finder.task_kind(t.tasks[0].kind).unwrap();
     assert_eq!(b.paths.len(), 1);
-    assert_eq!(b.median.segments, p.segments);
+    assert_eq!(
+        (b.median.duration, b.median.totals),
+        (p.duration(), p.totals)
+    );
+    assert_eq!(b.median_sites, p.by_site(&t));
+    assert_eq!(b.slowest.path.segments, p.segments);
+    assert_eq!(b.slowest.profile, p.profile());
     assert_eq!(b.slowest.paths.len(), 1);
     assert_eq!(b.slowest.mean, p.totals);
     assert_eq!(b.duration.max, 490);
@@ -732,7 +736,7 @@ fn the_slowest_tasks_of_a_type_beside_the_median() {
     assert_eq!((b.paths.len(), b.skipped), (200, 0));
     assert_eq!((b.duration.p50, b.duration.max), (100, 500));
     // The median request only ran.
-    assert_eq!(b.median.duration(), 100);
+    assert_eq!(b.median.duration, 100);
     assert_eq!(b.median.totals.get(Running), 100);
     // The slowest 1%: the two that waited, slowest first, ties in task order.
     let slow: Vec<Target> = b.slowest.paths.iter().map(|p| p.target).collect();
@@ -741,9 +745,11 @@ fn the_slowest_tasks_of_a_type_beside_the_median() {
     assert_eq!(b.slowest.mean.get(SchedLatency), 10);
     assert_eq!(b.slowest.mean.total(), 500);
     for p in &b.slowest.paths {
+        let p = finder.path(p.target).unwrap();
         assert_eq!(p.goroutines(), [1, 2]);
-        assert_eq!(p.segments[1].holders, []);
+        assert_eq!(p.holders(1).0, []);
     }
+    assert_eq!(b.slowest.path, finder.path(Target::Task(50)).unwrap());
     // Where: the holder, at its unlock.
     assert_eq!(name(&t, b.slowest.sites[0].site.func), "main.holder");
     assert_eq!(b.slowest.sites[0].total, 2 * 390);

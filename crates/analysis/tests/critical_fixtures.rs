@@ -3,7 +3,7 @@
 //! walk's path wherever the walk starts where the graph does.
 
 use goroscope_analysis::critical::{
-    Category, CriticalPath, DependencyGraph, Link, PathFinder, Target, task_kinds,
+    Category, CriticalPath, DependencyGraph, Link, PathFinder, Profile, Target, by_site, task_kinds,
 };
 use goroscope_testkit::fixture_traces;
 use goroscope_trace::Trace;
@@ -43,12 +43,13 @@ fn check(t: &Timelines, p: &CriticalPath, what: &str) {
             }
             (l, n) => panic!("{what}: segment {i} links {l:?} to {n:?}"),
         }
+        let (holders, idle_procs) = p.holders(i);
         if s.category == Category::SchedLatency {
-            assert!(s.holders.iter().all(|h| h.g != s.g && h.time > 0), "{what}");
-            let held: i64 = s.holders.iter().map(|h| h.time).sum::<i64>() + s.idle_procs;
+            assert!(holders.iter().all(|h| h.g != s.g && h.time > 0), "{what}");
+            let held: i64 = holders.iter().map(|h| h.time).sum::<i64>() + idle_procs;
             assert!(held <= s.duration() * t.procs.len() as i64, "{what}");
         } else {
-            assert!(s.holders.is_empty() && s.idle_procs == 0, "{what}");
+            assert!(holders.is_empty() && idle_procs == 0, "{what}");
         }
         assert!(t.goroutine(s.g).is_some(), "{what}");
     }
@@ -243,9 +244,22 @@ fn a_breakdown_of_every_fixture_task_type() {
             };
             assert_eq!(b.paths.len() + b.skipped, n, "{name}");
             assert_eq!(b.slowest.paths.len(), b.paths.len().div_ceil(100));
-            assert_eq!(b.slowest.paths[0].duration(), b.duration.max);
-            assert!(b.median.duration() <= b.duration.max);
-            assert_eq!(b.median.duration(), b.duration.p50, "{name}");
+            assert_eq!(b.slowest.paths[0].duration, b.duration.max);
+            assert_eq!(b.slowest.path.duration(), b.duration.max);
+            assert_eq!(b.slowest.path.target, b.slowest.paths[0].target);
+            assert!(b.median.duration <= b.duration.max);
+            assert_eq!(b.median.duration, b.duration.p50, "{name}");
+            // The slowest 1% as their full paths would give them.
+            let slow: Vec<CriticalPath> = b
+                .slowest
+                .paths
+                .iter()
+                .map(|p| finder.path(p.target).unwrap())
+                .collect();
+            assert_eq!(b.slowest.profile, Profile::of(&slow), "{name}");
+            assert_eq!(b.slowest.sites, by_site(t, &slow), "{name}");
+            let median = finder.path(b.median.target).unwrap();
+            assert_eq!(b.median_sites, median.by_site(t), "{name}");
             assert!(b.paths.windows(2).all(|w| w[0].duration >= w[1].duration));
             for p in &b.paths {
                 let Target::Task(i) = p.target else {

@@ -40,9 +40,9 @@ fn time_critical_paths() {
         let b = finder.task_kind(kind);
         let took = clock.elapsed();
         let Some(b) = b else { continue };
-        let segments: usize = b.slowest.paths.iter().map(|p| p.segments.len()).sum();
+        let segments = b.slowest.path.segments.len();
         println!(
-            "task type {:?}: {n} tasks in {took:.2?} ({:.2?} per task); p50 {} ns, max {} ns; slowest 1%: {} paths, {segments} segments",
+            "task type {:?}: {n} tasks in {took:.2?} ({:.2?} per task); p50 {} ns, max {} ns; slowest 1%: {} paths, the slowest {segments} segments",
             t.strings.lossy(kind),
             took / n.max(1) as u32,
             b.duration.p50,

@@ -161,6 +161,24 @@ fn link(l: Link) -> &'static str {
     }
 }
 
+/// The indexes of the `keep` longest segments of `p` (the earlier of equally long ones), in
+/// no order. A path through a whole trace has millions of segments; only `keep` are kept.
+fn longest(p: &CriticalPath, keep: usize) -> Vec<usize> {
+    if keep >= p.segments.len() {
+        return (0..p.segments.len()).collect();
+    }
+    // The `keep` least keys (longest first, then earliest): a max-heap of them drops the
+    // greatest each time it grows past `keep`.
+    let mut heap = std::collections::BinaryHeap::with_capacity(keep + 1);
+    for (i, s) in p.segments.iter().enumerate() {
+        heap.push((std::cmp::Reverse(s.duration()), i));
+        if heap.len() > keep {
+            heap.pop();
+        }
+    }
+    heap.into_iter().map(|(_, i)| i).collect()
+}
+
 impl PathOut {
     /// Resolves a path, keeping its `top` longest segments and sites (0 = all).
     pub fn of(t: &Timelines, p: &CriticalPath, top: usize) -> Self {
@@ -186,9 +204,7 @@ impl PathOut {
                     .unwrap_or_default(),
             ),
         };
-        let mut longest: Vec<usize> = (0..p.segments.len()).collect();
-        longest.sort_by_key(|&i| (std::cmp::Reverse(p.segments[i].duration()), i));
-        longest.truncate(limit(longest.len(), top));
+        let mut longest = longest(p, limit(p.segments.len(), top));
         longest.sort_unstable();
         Self {
             target: TargetOut {
@@ -261,11 +277,11 @@ impl BreakdownOut {
             duration: b.duration.into(),
             mean: (&b.mean).into(),
             median: (&b.median.totals).into(),
-            median_ns: b.median.duration(),
+            median_ns: b.median.duration,
             slowest_count: b.slowest.paths.len(),
             slowest_mean: (&b.slowest.mean).into(),
             slowest_sites: sites(t, &b.slowest.sites, top),
-            slowest: b.slowest.paths.first().map(|p| PathOut::of(t, p, top)),
+            slowest: Some(PathOut::of(t, &b.slowest.path, top)),
         }
     }
 }

@@ -7,7 +7,10 @@ use rayon::prelude::*;
 
 use goroscope_trace::timeline::{StrId, Timelines};
 
-use super::{CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, by_site};
+use super::spans::SiteTimes;
+use super::{
+    CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, site_times, sites_of_times,
+};
 use crate::summary::{Distribution, Duration};
 
 /// One target's path in brief.
@@ -24,8 +27,11 @@ pub struct PathSummary {
 /// The slowest paths of a [`Breakdown`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slowest {
-    /// The slowest 1% (at least one), slowest first, with scheduling-latency holders.
-    pub paths: Vec<CriticalPath>,
+    /// The slowest 1% (at least one), slowest first.
+    pub paths: Vec<PathSummary>,
+    /// The slowest one's path, with scheduling-latency holders. (Only this one keeps its
+    /// segments: a path through a whole trace has millions.)
+    pub path: CriticalPath,
     /// Their mean time per category.
     pub mean: CategoryTotals,
     /// Their time per function, summed, most first.
@@ -47,8 +53,9 @@ pub struct Breakdown {
     pub duration: Distribution,
     /// The mean time per category over all of them.
     pub mean: CategoryTotals,
-    /// The median one (the lower median by duration), with holders.
-    pub median: CriticalPath,
+    /// The median one (the lower median by duration), with the totals of its path's
+    /// segments.
+    pub median: PathSummary,
     /// Its time per function, most first.
     pub median_sites: Vec<SiteTime>,
     /// The slowest 1%.
@@ -67,6 +74,27 @@ pub fn task_kinds(t: &Timelines) -> Vec<(StrId, usize)> {
             .then_with(|| t.strings.get(a.0).cmp(t.strings.get(b.0)))
     });
     out
+}
+
+/// Time per category of time per (stack, category): the totals of the segments.
+fn totals_of_times(times: &SiteTimes) -> CategoryTotals {
+    let mut totals = CategoryTotals::default();
+    #[allow(clippy::iter_over_hash_type)] // Integer sums: any order gives the same.
+    for (&(_, category), &(time, _)) in times {
+        totals.add(category, time);
+    }
+    totals
+}
+
+/// `a` with the times and counts of `b` added.
+fn merge(mut a: SiteTimes, b: SiteTimes) -> SiteTimes {
+    #[allow(clippy::iter_over_hash_type)] // Integer sums: any order gives the same.
+    for (k, v) in b {
+        let e = a.entry(k).or_default();
+        e.0 += v.0;
+        e.1 += v.1;
+    }
+    a
 }
 
 impl PathFinder<'_> {
@@ -102,63 +130,99 @@ impl PathFinder<'_> {
     }
 
     /// The breakdown of `targets` (named `kind`), or `None` if none has a path. Paths are
-    /// found in parallel; only the median and the slowest keep their segments.
+    /// found in parallel; only the slowest keeps its segments.
     pub fn breakdown(&self, kind: StrId, targets: &[Target]) -> Option<Breakdown> {
-        let found: Vec<Option<PathSummary>> = targets
-            .par_iter()
+        // Which targets have a path, and how long each is, is known before any walk: the
+        // slowest and the median are chosen first, so that their paths are walked beside
+        // the totals of all.
+        let found: Vec<Option<(Target, Duration)>> = targets
+            .iter()
             .map(|&target| {
-                let (duration, totals) = self.totals(target)?;
-                Some(PathSummary {
-                    target,
-                    duration,
-                    totals,
-                })
+                let (g, start, end) = self.resolve(target)?;
+                self.ctx.index(g)?;
+                Some((target, end - start))
             })
             .collect();
         let skipped = found.iter().filter(|p| p.is_none()).count();
-        let mut paths: Vec<PathSummary> = found.into_iter().flatten().collect();
-        if paths.is_empty() {
+        let mut order: Vec<(Target, Duration)> = found.into_iter().flatten().collect();
+        if order.is_empty() {
             return None;
         }
         // Slowest first; the sort is stable, so ties stay in target order.
-        paths.sort_by_key(|p| std::cmp::Reverse(p.duration));
-        let n = paths.len();
+        order.sort_by_key(|p| std::cmp::Reverse(p.1));
+        let n = order.len();
+        // The median as `Distribution` ranks it, counted from the fastest; with one path,
+        // it is also the slowest.
+        let rank = (n * 50).div_ceil(100).max(1) - 1;
+        let slow_n = n.div_ceil(100).max(1);
+        let median = order[n - 1 - rank].0;
+        let t = self.ctx.t;
+        // Only the slowest path keeps its segments; the other slow ones and the median are
+        // walked again into time per (stack, category), which is all their sites and profile
+        // need (the slowest one's come from its segments).
+        let slowest = order[0].0;
+        let (found, (path, (others, median_times))) = rayon::join(
+            || {
+                order
+                    .par_iter()
+                    .map(|&(target, _)| {
+                        let (duration, totals) = self.totals(target)?;
+                        Some(PathSummary {
+                            target,
+                            duration,
+                            totals,
+                        })
+                    })
+                    .collect::<Option<Vec<PathSummary>>>()
+            },
+            || {
+                rayon::join(
+                    || self.path(slowest),
+                    || {
+                        rayon::join(
+                            || {
+                                order[1..slow_n]
+                                    .par_iter()
+                                    .filter_map(|p| self.site_times(p.0))
+                                    .reduce(SiteTimes::default, merge)
+                            },
+                            || (median != slowest).then(|| self.site_times(median)),
+                        )
+                    },
+                )
+            },
+        );
+        let paths = found?;
         let mut durations: Vec<Duration> = paths.iter().map(|p| p.duration).collect();
         let duration = Distribution::of(&mut durations);
         let mut sum = CategoryTotals::default();
         for p in &paths {
             sum.add_all(&p.totals);
         }
-        // The median as `Distribution` ranks it, counted from the fastest; with one path,
-        // it is also the slowest.
-        let rank = (n * 50).div_ceil(100).max(1) - 1;
-        let slow_n = n.div_ceil(100).max(1);
-        let median_target = paths[n - 1 - rank].target;
-        let slow: Vec<CriticalPath> = paths[..slow_n]
-            .par_iter()
-            .filter_map(|p| self.path(p.target))
-            .collect();
-        let median = match slow.iter().find(|p| p.target == median_target) {
-            Some(p) => p.clone(),
-            None => self.path(median_target)?,
+        let median = paths[n - 1 - rank];
+        let path = path?;
+        let own = site_times([&path]);
+        let median_times = match median_times {
+            Some(times) => times?,
+            None => own.clone(),
         };
-        let mut slow_sum = CategoryTotals::default();
-        for p in &slow {
-            slow_sum.add_all(&p.totals);
-        }
-        let t = self.ctx.t;
+        let slow_times = merge(others, own);
         Some(Breakdown {
             kind,
             skipped,
             duration,
             mean: sum.div(n as u64),
-            median_sites: median.by_site(t),
-            median,
+            median: PathSummary {
+                totals: totals_of_times(&median_times),
+                ..median
+            },
+            median_sites: sites_of_times(t, &median_times),
             slowest: Slowest {
-                mean: slow_sum.div(slow.len() as u64),
-                sites: by_site(t, &slow),
-                profile: Profile::of(&slow),
-                paths: slow,
+                mean: totals_of_times(&slow_times).div(slow_n as u64),
+                sites: sites_of_times(t, &slow_times),
+                profile: Profile::of_times(&slow_times),
+                path,
+                paths: paths[..slow_n].to_vec(),
             },
             paths,
         })

@@ -8,7 +8,7 @@ use petgraph::visit::EdgeRef;
 use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::Timelines;
 
-use super::spans::{Context, Piece, Sink, SpanReader, Wake};
+use super::spans::{Context, Piece, Segments, Sink, SpanReader, Wake};
 use super::{CriticalPath, Link, Target};
 use crate::summary::Duration;
 
@@ -443,10 +443,7 @@ impl<'t> DependencyGraph<'t> {
         let (from, to) = (self.graph[path.from], self.graph[path.to]);
         let ctx = &self.ctx;
         let mut spans = SpanReader::new(ctx.t);
-        let mut out = Sink::Segments {
-            out: Vec::new(),
-            holders: true,
-        };
+        let mut out = Sink::Segments(Segments::default());
         let mut link = Link::End;
         let mut end_stack = None;
         let mut k = path.edges.len();
@@ -504,7 +501,7 @@ impl<'t> DependencyGraph<'t> {
                 }
             }
         }
-        let Sink::Segments { out, .. } = out else {
+        let Sink::Segments(out) = out else {
             unreachable!("segments were asked for")
         };
         CriticalPath::from_backward(

@@ -8,7 +8,7 @@ use goroscope_trace::timeline::{
     Timelines,
 };
 
-use super::{Category, CategoryTotals, Holder, Link, Segment};
+use super::{Category, CategoryTotals, Contention, Holder, Link, Segment};
 use crate::idmap::FxHashMap;
 use crate::summary::Duration;
 
@@ -151,16 +151,26 @@ impl<R: Record> Chunks<R> {
 /// Where the segments of pieces go.
 #[derive(Debug)]
 pub(super) enum Sink {
-    /// Segments, latest first, with the holders of scheduling latency if `holders`.
-    Segments {
-        /// The segments.
-        out: Vec<Segment>,
-        /// Whether to find holders.
-        holders: bool,
-    },
+    /// Segments, latest first, with the holders of scheduling latency.
+    Segments(Segments),
+    /// Time and segment count per (stack, category), as [`super::Profile`] counts them,
+    /// without keeping the segments.
+    Profile(SiteTimes),
     /// Only the time per category.
     Totals(CategoryTotals),
 }
+
+/// Segments, latest first, and the holders of their scheduling latency (indexes count
+/// from the latest segment).
+#[derive(Debug, Default)]
+pub(super) struct Segments {
+    pub segments: Vec<Segment>,
+    pub contention: Vec<Contention>,
+    pub held: Vec<Holder>,
+}
+
+/// Time and segment count per (stack, category) of the segments of one or more paths.
+pub(super) type SiteTimes = FxHashMap<(StackId, Category), (Duration, u64)>;
 
 /// Reads goroutine and P spans, keeping the chunks it decoded.
 #[derive(Debug)]
@@ -168,6 +178,8 @@ pub(super) struct SpanReader<'t> {
     t: &'t Timelines,
     go: Chunks<GoSpan>,
     procs: Chunks<ProcSpan>,
+    /// The STW pause index found last (see [`SpanReader::stw_from`]).
+    stw_hint: usize,
 }
 
 impl<'t> SpanReader<'t> {
@@ -176,6 +188,7 @@ impl<'t> SpanReader<'t> {
             t,
             go: Chunks::default(),
             procs: Chunks::default(),
+            stw_hint: 0,
         }
     }
 
@@ -203,6 +216,20 @@ impl<'t> SpanReader<'t> {
     /// The number of spans of goroutine `gi`.
     pub fn len(&self, gi: u32) -> usize {
         self.lane(gi).len()
+    }
+
+    /// The index of the first of the (sorted, disjoint) pauses `stw` that ends after `t`.
+    /// Walks look up nearby times one after another, so the index found last usually
+    /// answers without a search.
+    fn stw_from(&mut self, stw: &[Pause], t: Time) -> usize {
+        let h = self.stw_hint;
+        let fits = h <= stw.len()
+            && (h == 0 || stw[h - 1].end <= t)
+            && stw.get(h).is_none_or(|s| s.end > t);
+        if !fits {
+            self.stw_hint = stw.partition_point(|s| s.end <= t);
+        }
+        self.stw_hint
     }
 
     /// The span of `gi` in which the instant just before `t` lies (the last span starting
@@ -369,7 +396,7 @@ impl<'t> Context<'t> {
         // Cut points: STW pauses (running and runnable time), assists (running time).
         let mut cuts: Vec<(Time, Time, Category, StrId)> = Vec::new();
         if matches!(base, Category::Running | Category::SchedLatency) {
-            let from = self.stw.partition_point(|s| s.end <= p.start);
+            let from = spans.stw_from(&self.stw, p.start);
             for s in self.stw[from..].iter().take_while(|s| s.start < p.end) {
                 cuts.push((
                     s.start.max(p.start),
@@ -390,7 +417,7 @@ impl<'t> Context<'t> {
                 cuts.push((s.max(p.start), e.min(p.end), Category::GcAssist, StrId(0)));
             }
         }
-        let (out, holders) = match sink {
+        match sink {
             Sink::Totals(totals) => {
                 // STW pauses are disjoint, and so are one goroutine's assists; an assist's
                 // part inside a pause counts as STW.
@@ -408,8 +435,8 @@ impl<'t> Context<'t> {
                 totals.add(base, left);
                 return;
             }
-            Sink::Segments { out, holders } => (out, *holders),
-        };
+            Sink::Segments { .. } | Sink::Profile(_) => {}
+        }
         let (stack, reason) = match p.span {
             None => (g.start_stack, StrId(0)),
             Some(i) => {
@@ -437,10 +464,8 @@ impl<'t> Context<'t> {
                 stack,
                 reason,
                 next: p.next,
-                holders: Vec::new(),
-                idle_procs: 0,
             };
-            out.push(self.finish(spans, seg, holders));
+            self.put(spans, sink, seg);
             return;
         }
         // Walk the piece from its end back, taking the first cut that covers each instant
@@ -470,7 +495,7 @@ impl<'t> Context<'t> {
                 continue;
             }
             if let Some(l) = last.take() {
-                out.push(self.finish(spans, l, holders));
+                self.put(spans, sink, l);
             }
             last = Some(Segment {
                 g: g.id,
@@ -480,33 +505,56 @@ impl<'t> Context<'t> {
                 stack,
                 reason: why,
                 next,
-                holders: Vec::new(),
-                idle_procs: 0,
             });
             next = Link::Continue;
         }
         if let Some(l) = last {
-            out.push(self.finish(spans, l, holders));
+            self.put(spans, sink, l);
         }
     }
 
-    fn finish(&self, spans: &mut SpanReader<'_>, mut s: Segment, holders: bool) -> Segment {
-        if holders && s.category == Category::SchedLatency {
-            let (h, idle) = self.holders(spans, s.start, s.end);
-            s.holders = h;
-            s.idle_procs = idle;
+    /// Hands a finished segment to the sink (finding holders if it wants them).
+    fn put(&self, spans: &mut SpanReader<'_>, sink: &mut Sink, s: Segment) {
+        match sink {
+            Sink::Segments(out) => {
+                if s.category == Category::SchedLatency {
+                    let first = out.held.len();
+                    let idle = self.holders(spans, s.start, s.end, &mut out.held);
+                    if first < out.held.len() || idle != 0 {
+                        out.contention.push(Contention {
+                            segment: out.segments.len() as u32,
+                            first: first as u32,
+                            last: out.held.len() as u32,
+                            idle_procs: idle,
+                        });
+                    }
+                }
+                out.segments.push(s);
+            }
+            Sink::Profile(by) => {
+                let e = by.entry((s.stack, s.category)).or_default();
+                e.0 += s.duration();
+                e.1 += 1;
+            }
+            Sink::Totals(_) => unreachable!("totals take no segments"),
         }
-        s
     }
 
-    /// The goroutines that held Ps during `[a, b]`, longest first, and the idle P-time.
-    pub fn holders(&self, spans: &mut SpanReader<'_>, a: Time, b: Time) -> (Vec<Holder>, Duration) {
-        let mut out: Vec<Holder> = Vec::new();
+    /// Appends the goroutines that held Ps during `[a, b]` to `out`, longest first; returns
+    /// the idle P-time.
+    pub fn holders(
+        &self,
+        spans: &mut SpanReader<'_>,
+        a: Time,
+        b: Time,
+        out: &mut Vec<Holder>,
+    ) -> Duration {
+        let first = out.len();
         let mut idle = 0;
         for pi in 0..self.t.procs.len() as u32 {
             spans.each_proc_span(pi, a, b, |s, d| match s.activity {
                 ProcActivity::Running | ProcActivity::Syscall if s.g >= 0 => {
-                    match out.iter_mut().find(|h| h.g == s.g) {
+                    match out[first..].iter_mut().find(|h| h.g == s.g) {
                         Some(h) => h.time += d,
                         None => out.push(Holder { g: s.g, time: d }),
                     }
@@ -515,7 +563,7 @@ impl<'t> Context<'t> {
                 _ => {}
             });
         }
-        out.sort_by(|x, y| y.time.cmp(&x.time).then_with(|| x.g.cmp(&y.g)));
-        (out, idle)
+        out[first..].sort_by(|x, y| y.time.cmp(&x.time).then_with(|| x.g.cmp(&y.g)));
+        idle
     }
 }

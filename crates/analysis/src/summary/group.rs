@@ -27,20 +27,36 @@ pub struct Distribution {
 }
 
 impl Distribution {
-    /// The distribution of `values` (reordered in place).
+    /// The distribution of `values` (reordered in place). Percentiles are nearest-rank;
+    /// they are selected, not sorted for, so this takes linear time.
     pub fn of(values: &mut [Duration]) -> Self {
-        if values.is_empty() {
+        let n = values.len();
+        if n == 0 {
             return Self::default();
         }
-        values.sort_unstable();
-        let n = values.len();
-        let rank = |p: usize| values[(p * n).div_ceil(100).max(1) - 1];
+        let rank = |p: usize| (p * n).div_ceil(100).max(1) - 1;
+        let total = values.iter().fold(0, |a: Duration, &v| a.wrapping_add(v));
+        let max = values.iter().copied().max().unwrap_or_default();
+        // Each selection leaves the smaller values before the rank, where the next (lower)
+        // rank is selected.
+        let (r99, r90, r50) = (rank(99), rank(90), rank(50));
+        let p99 = *values.select_nth_unstable(r99).1;
+        let p90 = if r90 < r99 {
+            *values[..r99].select_nth_unstable(r90).1
+        } else {
+            p99
+        };
+        let p50 = if r50 < r90 {
+            *values[..r90].select_nth_unstable(r50).1
+        } else {
+            p90
+        };
         Self {
-            total: values.iter().fold(0, |a, &v| a.wrapping_add(v)),
-            p50: rank(50),
-            p90: rank(90),
-            p99: rank(99),
-            max: values[n - 1],
+            total,
+            p50,
+            p90,
+            p99,
+            max,
         }
     }
 }
