@@ -95,9 +95,9 @@ fn snapshot_start_screen() {
     // Paths that look the same on every machine (and do not exist).
     let mut a = app(None);
     for p in [
-        "/home/gopher/traces/before.trace",
-        "/home/gopher/traces/after.trace",
-        "/tmp/checkout-service.out",
+        "/srv/traces/before.trace",
+        "/srv/traces/after.trace",
+        "/var/incidents/checkout-service.out",
     ] {
         a.shell.settings.add_recent(Path::new(p));
     }
