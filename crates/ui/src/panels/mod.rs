@@ -211,6 +211,9 @@ pub fn dock_ui(ui: &mut Ui, model: &TraceModel, state: &mut TimelineState, panel
         .default_size(260.0)
         .min_size(120.0)
         .show(ui, |ui| {
+            // The dock keeps its height whatever it shows: a resizable panel takes the
+            // height of its content, so a short "computing…" would shrink it for good.
+            ui.set_min_height(ui.available_height());
             ui.horizontal(|ui| {
                 for t in Tab::ALL {
                     if ui.selectable_label(panels.tab == t, t.title()).clicked() {
