@@ -11,7 +11,7 @@ use goroscope_trace::timeline::ProcActivity;
 use crate::describe::{self, at};
 use crate::model::TraceModel;
 use crate::palette::Palette;
-use crate::path::{PathHighlight, category_color};
+use crate::path::category_color;
 use crate::ruler::format_duration;
 use crate::timeline::{Item, TimelineState};
 
@@ -59,15 +59,23 @@ pub fn details_ui(
                     .button("Critical path")
                     .on_hover_text(format!("The critical path of {title}; Esc clears it"));
                 if r.clicked() {
-                    match PathHighlight::compute(model, target, title) {
-                        Some(p) => state.show_path(model, p),
-                        None => state.path = None,
-                    }
+                    state.find_path(model, Some(ui.ctx().clone()), target, title);
                 }
             }
             jump = details_inner(ui, model, cache, &item);
         }
-        if state.path.is_some() {
+        if let Some((_, what)) = &state.path_job {
+            ui.separator();
+            let what = what.clone();
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Finding the critical path…");
+                if ui.button("Stop").clicked() {
+                    state.path_job = None;
+                }
+            });
+            ui.weak(what);
+        } else if state.path.is_some() {
             ui.separator();
             jump = path_section(ui, model, state).or(jump);
         }

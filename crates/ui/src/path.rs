@@ -45,13 +45,15 @@ pub struct PathHighlight {
 impl PathHighlight {
     /// Computes the critical path of `target`.
     pub fn compute(model: &TraceModel, target: Target, title: String) -> Option<Self> {
-        let tl = model.timelines();
+        Self::compute_in(model.timelines(), target, title)
+    }
+
+    /// Computes the critical path of `target` in `tl` (on any thread: on a large trace a
+    /// path through the whole trace takes seconds).
+    pub fn compute_in(tl: &Timelines, target: Target, title: String) -> Option<Self> {
         let path = PathFinder::new(tl).path(target)?;
-        let seg_g: Vec<Option<usize>> = path
-            .segments
-            .iter()
-            .map(|s| model.goroutine_index(s.g))
-            .collect();
+        let index = |g| tl.goroutines.binary_search_by_key(&g, |x| x.id).ok();
+        let seg_g: Vec<Option<usize>> = path.segments.iter().map(|s| index(s.g)).collect();
         let mut by_g: HashMap<usize, Vec<u32>> = HashMap::new();
         for (i, g) in seg_g.iter().enumerate() {
             if let Some(g) = g {

@@ -15,6 +15,7 @@ use egui::{
     Align2, Color32, CornerRadius, FontId, Id, Key, Mesh, Painter, Pos2, Rect, Response, Role,
     Sense, Stroke, StrokeKind, Ui, Vec2, WidgetInfo, pos2, vec2,
 };
+use goroscope_analysis::critical::Target;
 use goroscope_trace::event::GoState;
 use goroscope_trace::timeline::{GoSpan, Lane, ProcActivity, ProcSpan, Record, ThreadSpan};
 
@@ -22,6 +23,7 @@ use crate::describe;
 use crate::lod::{Column, Mip};
 use crate::model::{SamplesOf, TraceModel, go_cat, go_category, proc_cat, thread_cat};
 use crate::palette::{Palette, WaitKind};
+use crate::panels::job::Job;
 use crate::path::{PATH_COLOR, PathHighlight, category_color};
 use crate::ruler::{self, Clock, format_duration};
 use crate::time_view::TimeView;
@@ -210,7 +212,7 @@ impl Item {
 }
 
 /// The timeline's view state: what is visible, collapsed, hovered and selected.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TimelineState {
     /// The visible time window (relative to the trace start).
     pub view: TimeView,
@@ -234,6 +236,8 @@ pub struct TimelineState {
     range_anchor: Option<i64>,
     /// The critical path shown over the lanes, if any.
     pub path: Option<PathHighlight>,
+    /// A critical path being computed (on its own thread), and what it is the path of.
+    pub path_job: Option<(Job<Option<PathHighlight>>, String)>,
 }
 
 impl TimelineState {
@@ -251,6 +255,7 @@ impl TimelineState {
             range: None,
             range_anchor: None,
             path: None,
+            path_job: None,
         }
     }
 
@@ -346,6 +351,51 @@ impl TimelineState {
         let (a, b) = (path.path.start - t0, path.path.end - t0);
         self.view.show_range(a as f64, b.max(a + 1) as f64, 0.1);
         self.path = Some(path);
+    }
+
+    /// Starts computing the critical path of `target` on its own thread; it is shown once
+    /// ready ([`TimelineState::poll_path`]). A path being computed is dropped.
+    pub fn find_path(
+        &mut self,
+        model: &TraceModel,
+        ctx: Option<egui::Context>,
+        target: Target,
+        title: String,
+    ) {
+        let trace = model.trace.clone();
+        let what = title.clone();
+        let job = Job::spawn("critical path", ctx, move || {
+            PathHighlight::compute_in(&trace.timelines, target, title)
+        });
+        self.path_job = Some((job, what));
+    }
+
+    /// Shows the critical path being computed once it is ready; returns whether one is still
+    /// being computed.
+    pub fn poll_path(&mut self, model: &TraceModel) -> bool {
+        let Some((job, _)) = &mut self.path_job else {
+            return false;
+        };
+        if job.poll().is_none() && !job.failed() {
+            return true;
+        }
+        let found = self
+            .path_job
+            .take()
+            .and_then(|(mut j, _)| j.poll().cloned().flatten());
+        match found {
+            Some(p) => self.show_path(model, p),
+            None => self.path = None,
+        }
+        false
+    }
+
+    /// Waits for the critical path being computed, then shows it (for tests and scripts).
+    pub fn wait_path(&mut self, model: &TraceModel) {
+        if let Some((job, _)) = &mut self.path_job {
+            job.wait();
+        }
+        self.poll_path(model);
     }
 
     /// Whether a range selection is being dragged.
@@ -1989,8 +2039,8 @@ fn handle_input(
                 .show_range((a - t_start) as f64, (b - t_start) as f64, 0.0);
         }
         if esc {
-            // Esc clears the critical path first, then the range.
-            if state.path.take().is_none() {
+            // Esc clears the critical path (or stops computing it) first, then the range.
+            if state.path_job.take().is_none() && state.path.take().is_none() {
                 state.range = None;
             }
         }

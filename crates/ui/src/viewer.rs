@@ -190,7 +190,8 @@ impl TraceViewer {
                     });
                 });
         }
-        if state.selected.is_some() || state.path.is_some() {
+        state.poll_path(model);
+        if state.selected.is_some() || state.path.is_some() || state.path_job.is_some() {
             let mut jump = None;
             egui::Panel::right("goroscope_details")
                 .default_size(340.0)

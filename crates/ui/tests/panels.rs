@@ -284,12 +284,25 @@ fn task_bars_are_clickable() {
     );
     // A task that ended has a critical path from its start to its end.
     if let (Some(a), Some(b)) = (task.interval.start, task.interval.end) {
-        h.get_by_label("Critical path").click();
-        h.run();
+        critical_path(&mut h);
         let path = h.state().timeline.path.as_ref().expect("a path");
         assert_eq!((path.path.start, path.path.end), (a, b));
         assert_eq!(path.path.totals.total(), b - a);
     }
+}
+
+/// Clicks "Critical path" and waits for the path, computed on its own thread, to show. The
+/// details panel says it is being computed meanwhile.
+fn critical_path(h: &mut Harness<'static, TraceViewer>) {
+    h.get_by_label("Critical path").click();
+    h.run();
+    if h.state().timeline.path_job.is_some() {
+        h.get_by_label_contains("Finding the critical path");
+    }
+    let v = h.state_mut();
+    v.timeline.wait_path(&v.model);
+    h.run();
+    assert!(h.state().timeline.path_job.is_none());
 }
 
 /// Drags from `a` to `b` (with `modifiers` held).
@@ -439,8 +452,7 @@ fn the_critical_path_of_a_wait_runs_through_its_releaser() {
     let model = &v.model;
     v.timeline.jump_to(model, Item::Go { g, span });
     let mut h = harness(v);
-    h.get_by_label("Critical path").click();
-    h.run();
+    critical_path(&mut h);
     let path = h.state().timeline.path.clone().expect("a path");
     let tl = h.state().model.timelines();
     let lane = &tl.goroutines[g].spans;
@@ -542,8 +554,7 @@ fn snapshot_critical_path() {
     let model = &v.model;
     v.timeline.jump_to(model, Item::Go { g, span });
     let mut h = harness(v);
-    h.get_by_label("Critical path").click();
-    h.run();
+    critical_path(&mut h);
     h.remove_cursor();
     h.run();
     h.snapshot("critical_path");
@@ -634,8 +645,7 @@ fn a_critical_path_expands_the_groups_it_runs_through() {
     v.timeline.toggle(Header::Group(gi));
     assert!(v.timeline.is_collapsed(&v.model, Header::Group(gi)));
     let mut h = harness(v);
-    h.get_by_label("Critical path").click();
-    h.run();
+    critical_path(&mut h);
     assert!(
         !h.state()
             .timeline
@@ -664,8 +674,7 @@ fn with_a_range_selected_the_critical_path_covers_the_range() {
     v.timeline.jump_to(model, Item::Go { g, span });
     v.timeline.range = Some(range);
     let mut h = harness(v);
-    h.get_by_label("Critical path").click();
-    h.run();
+    critical_path(&mut h);
     let path = h.state().timeline.path.as_ref().expect("a path");
     let go = &h.state().model.timelines().goroutines[g];
     let end = range.1.min(go.ended.unwrap_or(i64::MAX));
@@ -699,4 +708,33 @@ fn region_bars_are_clickable_and_hover_finds_the_innermost() {
     h.hover_at(rect.center());
     h.run();
     assert_eq!(h.state().timeline.hovered, Some(Item::Region { g, index }));
+}
+
+#[test]
+fn the_dock_keeps_its_height_from_frame_to_frame() {
+    // A resizable panel takes its content's height: a short "computing…" or an empty tab
+    // must not shrink the dock below its default height for good.
+    let mut h = sched();
+    open_tab(&mut h, Tab::Groups);
+    for tab in [
+        Tab::Range,
+        Tab::Blocking,
+        Tab::Findings,
+        Tab::Tasks,
+        Tab::Groups,
+    ] {
+        h.get_by_label(tab.title()).click();
+        h.run();
+        let top = h.get_by_label("Hide").rect().top();
+        assert!(
+            top <= SIZE.y - 250.0,
+            "{tab:?}: the dock shrank to {}",
+            SIZE.y - top
+        );
+        for _ in 0..20 {
+            h.step();
+        }
+        h.run();
+        assert_eq!(h.get_by_label("Hide").rect().top(), top, "{tab:?}");
+    }
 }
