@@ -12,7 +12,7 @@ use goroscope_format::v2::EventType;
 use goroscope_format::v2::text::TextReader;
 use goroscope_trace::Trace;
 use goroscope_trace::event::{GoId, Time};
-use goroscope_trace::timeline::Timelines;
+use goroscope_trace::timeline::{Interval, Timelines};
 
 use Category::{Blocked, GcAssist, Running, RuntimeWait, SchedLatency, Stw, Syscall};
 
@@ -515,6 +515,66 @@ fn stw_pauses_and_mark_assists_are_their_own_categories() {
         ]
     );
     assert_eq!(q.holders(0).0, [Holder { g: 1, time: 50 }]);
+}
+
+/// Overlapping mark assists of one goroutine count once: GC assist is their union, in the
+/// path's segments and in its totals alike, and a pause inside an assist is STW.
+#[test]
+fn overlapping_mark_assists_count_as_their_union() {
+    let mut tt = TraceText::default();
+    let sleep = tt.s("sleep");
+    let kind = tt.s("GOMAXPROCS");
+    let stw = tt.stack(&["runtime.stopTheWorld", "main.resize"]);
+    let alloc = tt.stack(&["runtime.mallocgc", "main.alloc"]);
+    let park = tt.stack(&["time.Sleep", "main.main"]);
+    tt.on(0, 0, "ProcStatus p=0 pstatus=1");
+    tt.on(0, 0, "GoStatus g=1 m=0 gstatus=2");
+    tt.on(0, 100, &format!("STWBegin kind_string={kind} stack={stw}"));
+    tt.on(0, 150, "STWEnd");
+    tt.on(0, 200, &format!("GCMarkAssistBegin stack={alloc}"));
+    tt.on(0, 260, "GCMarkAssistEnd");
+    tt.on(
+        0,
+        300,
+        &format!("GoBlock reason_string={sleep} stack={park}"),
+    );
+    let mut t = tt.build();
+    // Assists as a trace can record them (see the two-generation case below): out of order,
+    // one open since the trace began, one overlapping another, one inside another.
+    let g1 = t.goroutines.iter_mut().find(|g| g.id == 1).unwrap();
+    let assist = |start, end| Interval { start, end };
+    g1.assists.extend([
+        assist(Some(230), Some(280)),
+        assist(Some(205), Some(210)),
+        assist(None, Some(120)),
+    ]);
+    let p = walk(&t, 1, 10, 300);
+    assert_eq!(
+        segs(&p),
+        [
+            (1, GcAssist, 10, 100),
+            (1, Stw, 100, 150),
+            (1, Running, 150, 200),
+            (1, GcAssist, 200, 280),
+            (1, Running, 280, 300),
+        ]
+    );
+    assert_eq!(p.totals.get(GcAssist), 90 + 80);
+    assert_eq!(p.totals.get(Stw), 50);
+    assert_eq!(p.totals.get(Running), 70);
+    let finder = PathFinder::new(&t);
+    assert_eq!(finder.totals(p.target), Some((290, p.totals)));
+    // Pieces that start or end inside the assists split the same way in both modes.
+    for (start, end) in [(10, 115), (120, 235), (207, 290), (205, 300)] {
+        let p = finder.goroutine(1, start, end).unwrap();
+        check_tiles(&p);
+        assert!(p.totals.iter().all(|(_, d)| d >= 0), "{start}..{end}");
+        assert_eq!(
+            finder.totals(p.target),
+            Some((end - start, p.totals)),
+            "{start}..{end}"
+        );
+    }
 }
 
 /// A task begun on g1 and ended on g2, which g1 created: the path reaches g2's creation and
