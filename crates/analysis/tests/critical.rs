@@ -10,6 +10,7 @@ use goroscope_analysis::critical::{
 };
 use goroscope_format::v2::EventType;
 use goroscope_format::v2::text::TextReader;
+use goroscope_testkit::text_trace;
 use goroscope_trace::Trace;
 use goroscope_trace::event::{GoId, Time};
 use goroscope_trace::timeline::{Interval, Timelines};
@@ -574,6 +575,112 @@ fn overlapping_mark_assists_count_as_their_union() {
             Some((end - start, p.totals)),
             "{start}..{end}"
         );
+    }
+}
+
+/// An assist open across a generation boundary, as Go writes it: begun in the first
+/// generation, announced again as active in the second (`GCMarkAssistActive`), ended there.
+/// The timelines may record the announcement as a second, overlapping assist; the path's
+/// segments and its totals agree on every piece of it, and GC assist is the union of the
+/// recorded assists.
+const ASSIST_ACROSS_GENERATIONS: &str = r#"Trace Go1.22
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Frequency freq=1000000000
+EventBatch gen=1 m=0 time=0 size=?
+ProcStatus dt=1 p=0 pstatus=1
+GoStatus dt=1 g=1 m=0 gstatus=2
+GCMarkAssistBegin dt=98 stack=1
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Stacks
+Stack id=1 nframes=1
+	pc=100 func=1 file=2 line=10
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Strings
+String id=1
+	data="runtime.mallocgc"
+String id=2
+	data="main.go"
+EventBatch gen=2 m=0 time=1000 size=?
+ProcStatus dt=1 p=0 pstatus=1
+GoStatus dt=1 g=1 m=0 gstatus=2
+GCMarkAssistActive dt=1 g=1
+GCMarkAssistEnd dt=297
+GoBlock dt=200 reason_string=3 stack=2
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Frequency freq=1000000000
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Stacks
+Stack id=2 nframes=1
+	pc=200 func=4 file=5 line=20
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Strings
+String id=3
+	data="sleep"
+String id=4
+	data="main.main"
+String id=5
+	data="main.go"
+"#;
+
+#[test]
+fn an_assist_across_a_generation_boundary_counts_once() {
+    let trace = Trace::load(&text_trace(ASSIST_ACROSS_GENERATIONS), Default::default()).unwrap();
+    assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+    let t = &trace.timelines;
+    let g1 = t.goroutine(1).unwrap();
+    // The union of the recorded assists, clamped to the trace.
+    let mut assists: Vec<(Time, Time)> = g1
+        .assists
+        .iter()
+        .map(|a| a.clamped(t.start, t.end))
+        .collect();
+    assists.sort_unstable();
+    let mut union: Vec<(Time, Time)> = Vec::new();
+    for a in assists {
+        match union.last_mut() {
+            Some(l) if a.0 <= l.1 => l.1 = l.1.max(a.1),
+            _ => union.push(a),
+        }
+    }
+    assert!(
+        union.iter().any(|&(a, b)| a <= 101 && 1301 <= b),
+        "{union:?}"
+    );
+    let finder = PathFinder::new(t);
+    // g1 runs from its first status until it blocks, about 1500 ns later.
+    let (first, last) = (g1.spans.get(0).unwrap().time, g1.spans.last().unwrap().time);
+    for (start, end) in [
+        (first, last),
+        (50, 150),
+        (150, 1200),
+        (1100, 1400),
+        (1300, last),
+    ] {
+        let p = finder.goroutine(1, start, end).unwrap();
+        check_tiles(&p);
+        let what = format!("{start}..{end}");
+        assert!(
+            p.totals.iter().all(|(_, d)| d >= 0),
+            "{what}: {:?}",
+            p.totals
+        );
+        assert_eq!(
+            finder.totals(p.target),
+            Some((end - start, p.totals)),
+            "{what}"
+        );
+        let assisting: Time = union
+            .iter()
+            .map(|&(a, b)| (b.min(end) - a.max(start)).max(0))
+            .sum();
+        assert_eq!(
+            p.totals.get(GcAssist),
+            assisting,
+            "{what}: {:?} {union:?} {:?}",
+            p.segments,
+            t.start
+        );
+        assert_eq!(p.totals.get(Running), end - start - assisting, "{what}");
     }
 }
 
