@@ -8,8 +8,9 @@
 //! segments) with [`PathFinder::totals`] (the walk without segments), and checks that both
 //! sum to the interval's duration with no negative category. Prints the first mismatch with
 //! the goroutines, STW pauses and GC mark assists of the path's segments there, then the
-//! number of mismatches and the time that moved between categories, per task type. Also
-//! counts the goroutines whose recorded assists overlap. Exits with status 1 on a mismatch.
+//! number of mismatches, the time that moved between categories and the paths' running, GC
+//! assist and STW time, per task and region type. Also counts the goroutines whose recorded
+//! assists overlap. Exits with status 1 on a mismatch.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -148,8 +149,9 @@ fn main() {
     }
     let finder = PathFinder::new(t);
     let targets = targets(t);
-    // Per type: targets, mismatches, and path minus totals() per category.
-    let mut by: BTreeMap<String, (usize, usize, [i64; 8])> = BTreeMap::new();
+    // Per type: targets, mismatches, path minus totals() per category, and the paths'
+    // totals summed.
+    let mut by: BTreeMap<String, (usize, usize, [i64; 8], CategoryTotals)> = BTreeMap::new();
     let mut first = true;
     for (target, kind) in &targets {
         let (Some(p), Some((duration, totals))) = (finder.path(*target), finder.totals(*target))
@@ -158,6 +160,7 @@ fn main() {
         };
         let e = by.entry(kind.clone()).or_default();
         e.0 += 1;
+        e.3.add_all(&p.totals);
         if let Some(why) = problem(&p, duration, &totals) {
             e.1 += 1;
             for (k, c) in Category::ALL.iter().enumerate() {
@@ -171,7 +174,7 @@ fn main() {
         }
     }
     let mut bad = 0;
-    for (kind, (n, mismatches, diff)) in &by {
+    for (kind, (n, mismatches, diff, sum)) in &by {
         bad += mismatches;
         print!("{kind}: {n} targets, {mismatches} mismatches");
         for (k, c) in Category::ALL.iter().enumerate() {
@@ -180,6 +183,12 @@ fn main() {
             }
         }
         println!();
+        println!(
+            "  path totals summed: running {} ns, GC assist {} ns, STW {} ns",
+            sum.get(Category::Running),
+            sum.get(Category::GcAssist),
+            sum.get(Category::Stw)
+        );
     }
     println!("{} targets, {bad} mismatches", targets.len());
     if bad > 0 {
