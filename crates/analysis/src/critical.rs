@@ -4,7 +4,8 @@
 //! The path is found by walking back from the end of the interval:
 //!
 //! - time the goroutine spent **running** stays on it (split off as **GC assist** while it
-//!   assisted the GC, and as **STW** while the world was stopped);
+//!   assisted the GC — in any of its recorded assists, which may overlap — and as **STW**
+//!   while the world was stopped);
 //! - time it spent **runnable** is **scheduling latency**; the path names the goroutines
 //!   that held the Ps meanwhile (from the P lanes) and how much P-time sat idle
 //!   ([`CriticalPath::holders`]);
@@ -30,8 +31,8 @@
 //!
 //! [`PathFinder`] walks one interval in O(segments · log spans): spans are read from the
 //! goroutines' compressed lanes one chunk at a time (a few thousand chunks are kept), and
-//! goroutines, STW pauses and assists are found by binary search; nothing is indexed up
-//! front. [`PathFinder::totals`] walks without keeping segments. [`PathFinder::task_kind`]
+//! goroutines, STW pauses and assists are found by binary search; only the pauses and each
+//! goroutine's assists are sorted (and merged where they overlap) up front. [`PathFinder::totals`] walks without keeping segments. [`PathFinder::task_kind`]
 //! analyses every task of a type in parallel (rayon) and compares the slowest 1% with the
 //! median task ([`Breakdown`]): why slow requests are slow. On a 285 MB trace (50M spans),
 //! its 762 tasks of one type take about 3 s on 2 cores.
@@ -456,7 +457,7 @@ impl CriticalPath {
 }
 
 /// Finds critical paths in one trace's timelines. Cheap to create (it sorts the trace's STW
-/// pauses); [`Sync`], so one finder serves many threads.
+/// pauses and mark assists); [`Sync`], so one finder serves many threads.
 #[derive(Debug)]
 pub struct PathFinder<'t> {
     ctx: Context<'t>,

@@ -10,9 +10,10 @@ use goroscope_analysis::critical::{
 };
 use goroscope_format::v2::EventType;
 use goroscope_format::v2::text::TextReader;
+use goroscope_testkit::text_trace;
 use goroscope_trace::Trace;
 use goroscope_trace::event::{GoId, Time};
-use goroscope_trace::timeline::Timelines;
+use goroscope_trace::timeline::{Interval, Timelines};
 
 use Category::{Blocked, GcAssist, Running, RuntimeWait, SchedLatency, Stw, Syscall};
 
@@ -515,6 +516,172 @@ fn stw_pauses_and_mark_assists_are_their_own_categories() {
         ]
     );
     assert_eq!(q.holders(0).0, [Holder { g: 1, time: 50 }]);
+}
+
+/// Overlapping mark assists of one goroutine count once: GC assist is their union, in the
+/// path's segments and in its totals alike, and a pause inside an assist is STW.
+#[test]
+fn overlapping_mark_assists_count_as_their_union() {
+    let mut tt = TraceText::default();
+    let sleep = tt.s("sleep");
+    let kind = tt.s("GOMAXPROCS");
+    let stw = tt.stack(&["runtime.stopTheWorld", "main.resize"]);
+    let alloc = tt.stack(&["runtime.mallocgc", "main.alloc"]);
+    let park = tt.stack(&["time.Sleep", "main.main"]);
+    tt.on(0, 0, "ProcStatus p=0 pstatus=1");
+    tt.on(0, 0, "GoStatus g=1 m=0 gstatus=2");
+    tt.on(0, 100, &format!("STWBegin kind_string={kind} stack={stw}"));
+    tt.on(0, 150, "STWEnd");
+    tt.on(0, 200, &format!("GCMarkAssistBegin stack={alloc}"));
+    tt.on(0, 260, "GCMarkAssistEnd");
+    tt.on(
+        0,
+        300,
+        &format!("GoBlock reason_string={sleep} stack={park}"),
+    );
+    let mut t = tt.build();
+    // Assists as a trace can record them (see the two-generation case below): out of order,
+    // one open since the trace began, one overlapping another, one inside another.
+    let g1 = t.goroutines.iter_mut().find(|g| g.id == 1).unwrap();
+    let assist = |start, end| Interval { start, end };
+    g1.assists.extend([
+        assist(Some(230), Some(280)),
+        assist(Some(205), Some(210)),
+        assist(None, Some(120)),
+    ]);
+    let p = walk(&t, 1, 10, 300);
+    assert_eq!(
+        segs(&p),
+        [
+            (1, GcAssist, 10, 100),
+            (1, Stw, 100, 150),
+            (1, Running, 150, 200),
+            (1, GcAssist, 200, 280),
+            (1, Running, 280, 300),
+        ]
+    );
+    assert_eq!(p.totals.get(GcAssist), 90 + 80);
+    assert_eq!(p.totals.get(Stw), 50);
+    assert_eq!(p.totals.get(Running), 70);
+    let finder = PathFinder::new(&t);
+    assert_eq!(finder.totals(p.target), Some((290, p.totals)));
+    // Pieces that start or end inside the assists split the same way in both modes.
+    for (start, end) in [(10, 115), (120, 235), (207, 290), (205, 300)] {
+        let p = finder.goroutine(1, start, end).unwrap();
+        check_tiles(&p);
+        assert!(p.totals.iter().all(|(_, d)| d >= 0), "{start}..{end}");
+        assert_eq!(
+            finder.totals(p.target),
+            Some((end - start, p.totals)),
+            "{start}..{end}"
+        );
+    }
+}
+
+/// An assist open across a generation boundary, as Go writes it: begun in the first
+/// generation, announced again as active in the second (`GCMarkAssistActive`), ended there.
+/// The timelines may record the announcement as a second, overlapping assist; the path's
+/// segments and its totals agree on every piece of it, and GC assist is the union of the
+/// recorded assists.
+const ASSIST_ACROSS_GENERATIONS: &str = r#"Trace Go1.22
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Frequency freq=1000000000
+EventBatch gen=1 m=0 time=0 size=?
+ProcStatus dt=1 p=0 pstatus=1
+GoStatus dt=1 g=1 m=0 gstatus=2
+GCMarkAssistBegin dt=98 stack=1
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Stacks
+Stack id=1 nframes=1
+	pc=100 func=1 file=2 line=10
+EventBatch gen=1 m=18446744073709551615 time=0 size=?
+Strings
+String id=1
+	data="runtime.mallocgc"
+String id=2
+	data="main.go"
+EventBatch gen=2 m=0 time=1000 size=?
+ProcStatus dt=1 p=0 pstatus=1
+GoStatus dt=1 g=1 m=0 gstatus=2
+GCMarkAssistActive dt=1 g=1
+GCMarkAssistEnd dt=297
+GoBlock dt=200 reason_string=3 stack=2
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Frequency freq=1000000000
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Stacks
+Stack id=2 nframes=1
+	pc=200 func=4 file=5 line=20
+EventBatch gen=2 m=18446744073709551615 time=0 size=?
+Strings
+String id=3
+	data="sleep"
+String id=4
+	data="main.main"
+String id=5
+	data="main.go"
+"#;
+
+#[test]
+fn an_assist_across_a_generation_boundary_counts_once() {
+    let trace = Trace::load(&text_trace(ASSIST_ACROSS_GENERATIONS), Default::default()).unwrap();
+    assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+    let t = &trace.timelines;
+    let g1 = t.goroutine(1).unwrap();
+    // The union of the recorded assists, clamped to the trace.
+    let mut assists: Vec<(Time, Time)> = g1
+        .assists
+        .iter()
+        .map(|a| a.clamped(t.start, t.end))
+        .collect();
+    assists.sort_unstable();
+    let mut union: Vec<(Time, Time)> = Vec::new();
+    for a in assists {
+        match union.last_mut() {
+            Some(l) if a.0 <= l.1 => l.1 = l.1.max(a.1),
+            _ => union.push(a),
+        }
+    }
+    assert!(
+        union.iter().any(|&(a, b)| a <= 101 && 1301 <= b),
+        "{union:?}"
+    );
+    let finder = PathFinder::new(t);
+    // g1 runs from its first status until it blocks, about 1500 ns later.
+    let (first, last) = (g1.spans.get(0).unwrap().time, g1.spans.last().unwrap().time);
+    for (start, end) in [
+        (first, last),
+        (50, 150),
+        (150, 1200),
+        (1100, 1400),
+        (1300, last),
+    ] {
+        let p = finder.goroutine(1, start, end).unwrap();
+        check_tiles(&p);
+        let what = format!("{start}..{end}");
+        assert!(
+            p.totals.iter().all(|(_, d)| d >= 0),
+            "{what}: {:?}",
+            p.totals
+        );
+        assert_eq!(
+            finder.totals(p.target),
+            Some((end - start, p.totals)),
+            "{what}"
+        );
+        let assisting: Time = union
+            .iter()
+            .map(|&(a, b)| (b.min(end) - a.max(start)).max(0))
+            .sum();
+        assert_eq!(
+            p.totals.get(GcAssist),
+            assisting,
+            "{what}: {:?} {union:?} {:?}",
+            p.segments,
+            t.start
+        );
+        assert_eq!(p.totals.get(Running), end - start - assisting, "{what}");
+    }
 }
 
 /// A task begun on g1 and ended on g2, which g1 created: the path reaches g2's creation and

@@ -60,6 +60,21 @@ fn check(t: &Timelines, p: &CriticalPath, what: &str) {
     assert_eq!(p.profile().total(), p.duration(), "{what}: profile");
 }
 
+/// The walk without segments ([`PathFinder::totals`]) finds the path's own totals, and no
+/// category is negative.
+fn check_totals(finder: &PathFinder<'_>, p: &CriticalPath, what: &str) {
+    assert_eq!(
+        finder.totals(p.target),
+        Some((p.duration(), p.totals)),
+        "{what}: totals()"
+    );
+    assert!(
+        p.totals.iter().all(|(_, d)| d >= 0),
+        "{what}: {:?}",
+        p.totals
+    );
+}
+
 #[test]
 fn every_task_path_tiles_the_task() {
     let mut checked = 0;
@@ -71,8 +86,9 @@ fn every_task_path_tiles_the_task() {
                 assert!(task.interval.end.is_none(), "{name}: task {i}");
                 continue;
             };
-            check(t, &p, &format!("{name}: task {i}"));
-            assert_eq!(finder.totals(p.target), Some((p.duration(), p.totals)));
+            let what = format!("{name}: task {i}");
+            check(t, &p, &what);
+            check_totals(&finder, &p, &what);
             let (start, end) = task.interval.clamped(t.start, t.end);
             assert_eq!((p.start, p.end), (start, end));
             assert_eq!(p.segments.last().unwrap().g, task.end_g);
@@ -90,8 +106,9 @@ fn every_region_and_goroutine_lifetime_path_tiles_it() {
         for g in &t.goroutines {
             for i in 0..g.regions.len() {
                 let p = finder.region(g.id, i).unwrap();
-                check(t, &p, &format!("{name}: g{} region {i}", g.id));
-                assert_eq!(finder.totals(p.target), Some((p.duration(), p.totals)));
+                let what = format!("{name}: g{} region {i}", g.id);
+                check(t, &p, &what);
+                check_totals(&finder, &p, &what);
             }
             let (Some(first), Some(last)) = (g.spans.get(0), g.spans.last()) else {
                 continue;
@@ -102,8 +119,9 @@ fn every_region_and_goroutine_lifetime_path_tiles_it() {
                 t.end
             };
             let p = finder.goroutine(g.id, first.time, end).unwrap();
-            check(t, &p, &format!("{name}: g{}", g.id));
-            assert_eq!(finder.totals(p.target), Some((p.duration(), p.totals)));
+            let what = format!("{name}: g{}", g.id);
+            check(t, &p, &what);
+            check_totals(&finder, &p, &what);
         }
     }
 }

@@ -26,6 +26,13 @@ pub(super) struct Context<'t> {
     pub t: &'t Timelines,
     /// STW pauses, sorted and disjoint.
     pub stw: Vec<Pause>,
+    /// Every goroutine's GC mark assists, clamped to the trace, sorted, and merged where
+    /// they overlap: the time the goroutine spent assisting is their union. (A trace can
+    /// record one assist twice: an assist open across a generation boundary is announced
+    /// again as active in the new generation.) Goroutine `gi`'s are
+    /// `assists[assists_at[gi]..assists_at[gi + 1]]`.
+    assists: Vec<(Time, Time)>,
+    assists_at: Vec<u32>,
 }
 
 /// How a wait ended.
@@ -295,7 +302,94 @@ impl<'t> Context<'t> {
                 _ => stw.push(p),
             }
         }
-        Self { t, stw }
+        let mut assists: Vec<(Time, Time)> = Vec::new();
+        let mut assists_at = Vec::with_capacity(t.goroutines.len() + 1);
+        for g in &t.goroutines {
+            let first = assists.len();
+            assists_at.push(first as u32);
+            assists.extend(g.assists.iter().map(|a| clamp(*a, t)).filter(|a| a.0 < a.1));
+            assists[first..].sort_unstable();
+            let mut n = first;
+            for i in first..assists.len() {
+                let a = assists[i];
+                match n.checked_sub(1).filter(|&l| l >= first) {
+                    Some(l) if a.0 <= assists[l].1 => assists[l].1 = assists[l].1.max(a.1),
+                    _ => {
+                        assists[n] = a;
+                        n += 1;
+                    }
+                }
+            }
+            assists.truncate(n);
+        }
+        assists_at.push(assists.len() as u32);
+        Self {
+            t,
+            stw,
+            assists,
+            assists_at,
+        }
+    }
+
+    /// The GC mark assists of goroutine `gi`: clamped to the trace, sorted and disjoint.
+    pub fn assists(&self, gi: u32) -> &[(Time, Time)] {
+        let (a, b) = (
+            self.assists_at[gi as usize] as usize,
+            self.assists_at[gi as usize + 1] as usize,
+        );
+        &self.assists[a..b]
+    }
+
+    /// Splits `[start, end)` of goroutine `gi`, whose time there is `base`, into the
+    /// stretches that count as `base`, as STW (the pauses, inside running and runnable
+    /// time) and as GC assist (the assists outside pauses, inside running time). Calls `f`
+    /// with each, latest first: (start, end, category, the pause's kind or [`StrId`] 0).
+    ///
+    /// This is the one place that decides how a piece's time is divided: the segments of
+    /// a path and its totals are both made from it, so they cannot disagree.
+    fn split(
+        &self,
+        spans: &mut SpanReader<'_>,
+        gi: u32,
+        base: Category,
+        start: Time,
+        end: Time,
+        mut f: impl FnMut(Time, Time, Category, StrId),
+    ) {
+        // Cut points: STW pauses (running and runnable time), assists (running time). Both
+        // lists are disjoint, so only a pause and an assist can overlap; the pause wins.
+        let mut cuts: Vec<(Time, Time, Category, StrId)> = Vec::new();
+        if matches!(base, Category::Running | Category::SchedLatency) {
+            let from = spans.stw_from(&self.stw, start);
+            for s in self.stw[from..].iter().take_while(|s| s.start < end) {
+                cuts.push((s.start.max(start), s.end.min(end), Category::Stw, s.kind));
+            }
+        }
+        if base == Category::Running {
+            let assists = self.assists(gi);
+            let from = assists.partition_point(|a| a.1 <= start);
+            for a in assists[from..].iter().take_while(|a| a.0 < end) {
+                cuts.push((a.0.max(start), a.1.min(end), Category::GcAssist, StrId(0)));
+            }
+        }
+        if cuts.is_empty() {
+            f(start, end, base, StrId(0));
+            return;
+        }
+        let mut bounds: Vec<Time> = vec![start, end];
+        for c in &cuts {
+            bounds.extend([c.0, c.1].into_iter().filter(|&x| x > start && x < end));
+        }
+        bounds.sort_unstable();
+        bounds.dedup();
+        for w in bounds.windows(2).rev() {
+            let (a, b) = (w[0], w[1]);
+            let (category, why) = cuts
+                .iter()
+                .find(|c| c.0 <= a && b <= c.1)
+                .map_or((base, StrId(0)), |c| (c.2, c.3));
+            f(a, b, category, why);
+        }
     }
 
     /// The index of goroutine `g` in [`Timelines::goroutines`].
@@ -393,50 +487,16 @@ impl<'t> Context<'t> {
         }
         let g = self.goroutine(p.gi);
         let base = self.base(spans, p.gi, p.span, p.end);
-        // Cut points: STW pauses (running and runnable time), assists (running time).
-        let mut cuts: Vec<(Time, Time, Category, StrId)> = Vec::new();
-        if matches!(base, Category::Running | Category::SchedLatency) {
-            let from = spans.stw_from(&self.stw, p.start);
-            for s in self.stw[from..].iter().take_while(|s| s.start < p.end) {
-                cuts.push((
-                    s.start.max(p.start),
-                    s.end.min(p.end),
-                    Category::Stw,
-                    s.kind,
-                ));
-            }
+        if let Sink::Totals(totals) = sink {
+            self.split(spans, p.gi, base, p.start, p.end, |a, b, category, _| {
+                totals.add(category, b - a);
+            });
+            return;
         }
-        if base == Category::Running && !g.assists.is_empty() {
-            let t = self.t;
-            let from = g.assists.partition_point(|a| clamp(*a, t).1 <= p.start);
-            for a in g.assists[from..]
-                .iter()
-                .take_while(|a| clamp(**a, t).0 < p.end)
-            {
-                let (s, e) = clamp(*a, t);
-                cuts.push((s.max(p.start), e.min(p.end), Category::GcAssist, StrId(0)));
-            }
-        }
-        match sink {
-            Sink::Totals(totals) => {
-                // STW pauses are disjoint, and so are one goroutine's assists; an assist's
-                // part inside a pause counts as STW.
-                let mut left = p.end - p.start;
-                for c in &cuts {
-                    let mut d = c.1 - c.0;
-                    if c.2 == Category::GcAssist {
-                        for s in cuts.iter().filter(|s| s.2 == Category::Stw) {
-                            d -= (c.1.min(s.1) - c.0.max(s.0)).max(0);
-                        }
-                    }
-                    totals.add(c.2, d);
-                    left -= d;
-                }
-                totals.add(base, left);
-                return;
-            }
-            Sink::Segments { .. } | Sink::Profile(_) => {}
-        }
+        let mut parts = Vec::new();
+        self.split(spans, p.gi, base, p.start, p.end, |a, b, category, why| {
+            parts.push((a, b, category, why));
+        });
         let (stack, reason) = match p.span {
             None => (g.start_stack, StrId(0)),
             Some(i) => {
@@ -455,37 +515,10 @@ impl<'t> Context<'t> {
                 }
             }
         };
-        if cuts.is_empty() {
-            let seg = Segment {
-                g: g.id,
-                category: base,
-                start: p.start,
-                end: p.end,
-                stack,
-                reason,
-                next: p.next,
-            };
-            self.put(spans, sink, seg);
-            return;
-        }
-        // Walk the piece from its end back, taking the first cut that covers each instant
-        // (STW before assists).
-        let mut bounds: Vec<Time> = vec![p.start, p.end];
-        for c in &cuts {
-            bounds.extend([c.0, c.1].into_iter().filter(|&x| x > p.start && x < p.end));
-        }
-        bounds.sort_unstable();
-        bounds.dedup();
         let mut next = p.next;
         let mut last: Option<Segment> = None;
-        for w in bounds.windows(2).rev() {
-            let (a, b) = (w[0], w[1]);
-            let (category, why) = cuts
-                .iter()
-                .find(|c| c.0 <= a && b <= c.1)
-                .map_or((base, reason), |c| {
-                    (c.2, if c.3 != StrId(0) { c.3 } else { reason })
-                });
+        for &(a, b, category, why) in &parts {
+            let why = if why != StrId(0) { why } else { reason };
             // Merge with the later piece when nothing changes.
             if let Some(l) = last.as_mut()
                 && l.category == category
