@@ -482,6 +482,10 @@ impl Builder {
         use EventType as T;
         let t = ev.time;
         match ev.ty {
+            // An `…Active` event restates, at the start of a generation, a range that was
+            // under way at its end: it begins a range only if none is open (the first
+            // generation seen; a trace starting mid-range).
+            T::GC_ACTIVE if self.open_gc.is_some() => {}
             T::GC_BEGIN | T::GC_ACTIVE => {
                 self.t.gc.push(Interval {
                     start: (ev.ty == T::GC_BEGIN).then_some(t),
@@ -532,6 +536,9 @@ impl Builder {
                     ev.ctx.g
                 };
                 let st = self.goroutine(g);
+                if ev.ty == T::GC_MARK_ASSIST_ACTIVE && st.open_assist.is_some() {
+                    return;
+                }
                 let index = st.index as usize;
                 let assists = &mut self.t.goroutines[index].assists;
                 assists.push(Interval {
@@ -562,6 +569,9 @@ impl Builder {
                 let Some(i) = self.proc_index(p) else {
                     return;
                 };
+                if ev.ty == T::GC_SWEEP_ACTIVE && self.ps.get(&p).is_some_and(|e| e.1.is_some()) {
+                    return;
+                }
                 let sweeps = &mut self.t.procs[i as usize].sweeps;
                 sweeps.push(Sweep {
                     interval: Interval {
