@@ -15,8 +15,9 @@
 # /usr/bin/time: wall ("s") and CPU ("cpu", user + system over all threads; Go's includes
 # its garbage collector, ours the decoding thread of the pipeline).
 #
-# Mode `summary` (Go's reader feeding Go's Summarizer) is timed for Go only for now: there
-# is no goroscope-side driver for it in this script yet.
+# Mode `summary` times Go's reader feeding Go's Summarizer beside goroscope's reader feeding
+# its Summarizer (goroscope-analysis's `summarize` example), the goroutine analysis of
+# `go tool trace`.
 #
 # The machine's load changes the numbers a lot; the load average is printed before and
 # after. Compare runs made under the same load only.
@@ -52,9 +53,11 @@ cp bench/go-reader/main.go "$src/main.go"
 printf 'module goreader\n\ngo 1.27\n' >"$src/go.mod"
 (cd "$src" && goroscope_go "$GOROSCOPE_GO_VERSION" build -trimpath -o "$bin" .)
 
-# goroscope's reader.
+# goroscope's reader, and its reader feeding its Summarizer.
 cargo build --release -q -p goroscope-trace --example count
+cargo build --release -q -p goroscope-analysis --example summarize
 ours="${CARGO_TARGET_DIR:-target}/release/examples/count"
+ours_summary="${CARGO_TARGET_DIR:-target}/release/examples/summarize"
 
 # best_of CMD...: prints "seconds cpu_seconds maxrss_kb": the wall time of the fastest of
 # $RUNS runs with its CPU time (user + system, all threads), and the smallest max RSS.
@@ -90,18 +93,15 @@ for t in "${traces[@]}"; do
         read -r gs gcpu gkb < <(best_of "$bin" "$mode" "$t")
         if [ "$mode" = events ]; then
             read -r os ocpu okb < <(best_of "$ours" "$t")
-            printf '%-20s %-7s %10d %7s %7s %7s %7s %9s %9s %8s %8s %6dM %6dM %7s\n' "$name" \
-                "$mode" "$events" "$gs" "$os" "$gcpu" "$ocpu" \
-                "$(rate "$events" "$gs" 1e6)" "$(rate "$events" "$os" 1e6)" \
-                "$(rate "$bytes" "$gs" 1e6)" "$(rate "$bytes" "$os" 1e6)" \
-                $((gkb / 1000)) $((okb / 1000)) \
-                "$(awk "BEGIN{printf \"%.1fx\", $gs / ($os > 0 ? $os : 0.001)}")"
         else
-            printf '%-20s %-7s %10d %7s %7s %7s %7s %9s %9s %8s %8s %6dM %7s %7s\n' "$name" \
-                "$mode" "$events" "$gs" - "$gcpu" - "$(rate "$events" "$gs" 1e6)" - \
-                "$(rate "$bytes" "$gs" 1e6)" - $((gkb / 1000)) - -
+            read -r os ocpu okb < <(best_of "$ours_summary" "$t" 1 summary)
         fi
+        printf '%-20s %-7s %10d %7s %7s %7s %7s %9s %9s %8s %8s %6dM %6dM %7s\n' "$name" \
+            "$mode" "$events" "$gs" "$os" "$gcpu" "$ocpu" \
+            "$(rate "$events" "$gs" 1e6)" "$(rate "$events" "$os" 1e6)" \
+            "$(rate "$bytes" "$gs" 1e6)" "$(rate "$bytes" "$os" 1e6)" \
+            $((gkb / 1000)) $((okb / 1000)) \
+            "$(awk "BEGIN{printf \"%.1fx\", $gs / ($os > 0 ? $os : 0.001)}")"
     done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "summary mode: Go only (goroscope's summary is not driven by this script yet)"

@@ -47,6 +47,10 @@ struct GState {
     state: GoState,
 }
 
+/// P IDs below this are looked up in a table rather than a map (a damaged trace may name
+/// any ID; real ones are below GOMAXPROCS).
+const P_SLOTS: ProcId = 1 << 12;
+
 /// Builds [`Timelines`] from events fed in order.
 #[derive(Debug)]
 pub struct Builder {
@@ -54,6 +58,8 @@ pub struct Builder {
     intern: Interner,
     gs: IdMap<GoId, GState>,
     ps: IdMap<ProcId, (u32, Option<u32>)>,
+    /// Per P ID below [`P_SLOTS`]: its index, or `u32::MAX` (the hot path of `ps`).
+    p_slots: Vec<u32>,
     ms: IdMap<ThreadId, u32>,
     /// Per thread index: the P and goroutine it holds.
     m_state: Vec<(ProcId, GoId)>,
@@ -61,6 +67,8 @@ pub struct Builder {
     open_gc: Option<usize>,
     open_stw: IdMap<GoId, usize>,
     counts: Counts,
+    /// The last point of `counts`, not yet in the lane.
+    pending_counts: Option<Counts>,
     busy_threads: u32,
     first: bool,
     /// The last thread looked up, and its index (threads are few and events come in runs).
@@ -87,12 +95,14 @@ impl Builder {
             intern: Interner::default(),
             gs: IdMap::default(),
             ps: IdMap::default(),
+            p_slots: Vec::new(),
             ms: IdMap::default(),
             m_state: Vec::new(),
             tasks: IdMap::default(),
             open_gc: None,
             open_stw: IdMap::default(),
             counts: Counts::default(),
+            pending_counts: None,
             busy_threads: 0,
             first: true,
             last_thread: (-1, NO_THREAD_INDEX),
@@ -244,6 +254,12 @@ impl Builder {
         if p < 0 {
             return None;
         }
+        // P IDs are small: most are found in `p_slots` without hashing.
+        if let Some(&slot) = usize::try_from(p).ok().and_then(|p| self.p_slots.get(p))
+            && slot != u32::MAX
+        {
+            return Some(slot);
+        }
         if let Some(&(i, _)) = self.ps.get(&p) {
             return Some(i);
         }
@@ -254,6 +270,13 @@ impl Builder {
             sweeps: Vec::new(),
         });
         self.ps.insert(p, (i, None));
+        if p < P_SLOTS {
+            let p = p as usize;
+            if self.p_slots.len() <= p {
+                self.p_slots.resize(p + 1, u32::MAX);
+            }
+            self.p_slots[p] = i;
+        }
         Some(i)
     }
 
@@ -304,16 +327,23 @@ impl Builder {
         })
     }
 
+    /// Records the counts at `time`: points closer than the resolution to the last one
+    /// replace it (keeping its time). The last point waits in `pending_counts` until a
+    /// later one does not replace it (re-encoding the lane's last record on every event
+    /// cost a tenth of the build).
     fn push_counts(&mut self, time: i64) {
         self.counts.time = time;
-        let lane = &mut self.t.metrics.counts;
-        match lane.last() {
-            Some(l) if time - l.time < self.t.metrics.counts_resolution => {
-                let mut c = self.counts;
-                c.time = l.time;
-                lane.replace_last(c);
+        match &mut self.pending_counts {
+            Some(last) if time - last.time < self.t.metrics.counts_resolution => {
+                let t = last.time;
+                *last = self.counts;
+                last.time = t;
             }
-            _ => lane.push(self.counts),
+            pending => {
+                if let Some(last) = pending.replace(self.counts) {
+                    self.t.metrics.counts.push(last);
+                }
+            }
         }
     }
 
@@ -788,6 +818,9 @@ impl Builder {
 
     /// Finishes the timelines.
     pub fn finish(mut self) -> Timelines {
+        if let Some(last) = self.pending_counts.take() {
+            self.t.metrics.counts.push(last);
+        }
         self.intern.finish();
         let mut t = self.t;
         t.strings = self.intern.strings;
@@ -805,5 +838,50 @@ impl Builder {
             m.spans.shrink_to_fit();
         }
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_closer_than_the_resolution_replace_the_last_point() {
+        let mut b = Builder::new();
+        let res = b.t.metrics.counts_resolution;
+        // (time, runnable): runs of close points, far points, a point exactly one
+        // resolution after the last kept one.
+        let mut time = 0;
+        let mut steps = Vec::new();
+        for i in 0..200u32 {
+            time += match i % 7 {
+                0 => res * 3,
+                3 => res,
+                _ => res / 5,
+            };
+            steps.push((time, i));
+        }
+        // The rule, on a plain vector: a point within the resolution of the last one
+        // replaces it and keeps its time.
+        let mut want: Vec<Counts> = Vec::new();
+        for &(time, runnable) in &steps {
+            let c = Counts {
+                time,
+                runnable,
+                ..Counts::default()
+            };
+            match want.last_mut() {
+                Some(l) if time - l.time < res => *l = Counts { time: l.time, ..c },
+                _ => want.push(c),
+            }
+        }
+        for &(time, runnable) in &steps {
+            b.counts.runnable = runnable;
+            b.push_counts(time);
+        }
+        let t = b.finish();
+        let got: Vec<Counts> = t.metrics.counts.iter().collect();
+        assert_eq!(got, want);
+        assert!(want.len() > 40 && want.len() < 150, "{}", want.len());
     }
 }
