@@ -9,45 +9,14 @@
 //! `cargo bench -p goroscope-analysis --bench analyses`
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use goroscope_analysis::critical::{self, PathFinder};
 use goroscope_analysis::findings::{self, Config};
 use goroscope_analysis::{blocking, sched};
+use goroscope_trace::Trace;
 use goroscope_trace::timeline::Timelines;
-use goroscope_trace::{Reader, Trace};
-
-/// The trace to analyse: `GOROSCOPE_BENCH_TRACE`, else the smallest v2 trace of at least
-/// 40 MB in `bench-data/` (else the largest there), else the largest v2 fixture.
-fn bench_trace() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOROSCOPE_BENCH_TRACE") {
-        return Some(PathBuf::from(p));
-    }
-    let root = goroscope_testkit::workspace_root();
-    let traces = |dir: &Path| -> Vec<(u64, PathBuf)> {
-        let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-            .filter(|p| std::fs::read(p).is_ok_and(|d| Reader::new(&d).is_ok()))
-            .map(|p| (p.metadata().map_or(0, |m| m.len()), p))
-            .collect();
-        v.sort();
-        v
-    };
-    let big = traces(&root.join("bench-data"));
-    if let Some((_, p)) = big.iter().find(|(len, _)| *len >= 40_000_000) {
-        return Some(p.clone());
-    }
-    big.into_iter()
-        .chain(traces(&root.join("fixtures/traces")))
-        .max()
-        .map(|(_, p)| p)
-}
 
 /// The critical paths `goroscope report` shows: the five largest task types, else the main
 /// goroutine from its first to its last event. Returns the number of segments kept.
@@ -75,7 +44,7 @@ fn report_paths(t: &Timelines) -> usize {
 }
 
 fn analyses(c: &mut Criterion) {
-    let Some(path) = bench_trace() else {
+    let Some(path) = goroscope_testkit::bench_trace() else {
         eprintln!("analyses: no v2 trace found (run `just big-traces`); skipping");
         return;
     };

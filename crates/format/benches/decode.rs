@@ -8,41 +8,10 @@
 //! `cargo bench -p goroscope-format --bench decode`
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use goroscope_format::v2::{self, EventCursor, RawEvent};
-
-/// The trace to decode: `GOROSCOPE_BENCH_TRACE`, else the smallest v2 trace of at least
-/// 40 MB in `bench-data/` (else the largest there), else the largest bundled fixture.
-fn bench_trace() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOROSCOPE_BENCH_TRACE") {
-        return Some(PathBuf::from(p));
-    }
-    let root = goroscope_testkit::workspace_root();
-    let traces = |dir: &Path| -> Vec<(u64, PathBuf)> {
-        let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-            .filter(|p| std::fs::read(p).is_ok_and(|d| v2::index(&d).is_ok()))
-            .map(|p| (p.metadata().map_or(0, |m| m.len()), p))
-            .collect();
-        v.sort();
-        v
-    };
-    let big = traces(&root.join("bench-data"));
-    if let Some((_, p)) = big.iter().find(|(len, _)| *len >= 40_000_000) {
-        return Some(p.clone());
-    }
-    big.into_iter()
-        .chain(traces(&root.join("fixtures/traces")))
-        .max()
-        .map(|(_, p)| p)
-}
 
 /// Decodes everything; returns the number of events and a checksum of their arguments.
 fn decode_all(data: &[u8]) -> (u64, u64) {
@@ -78,7 +47,7 @@ fn decode_tables(data: &[u8]) -> usize {
 }
 
 fn decode(c: &mut Criterion) {
-    let Some(path) = bench_trace() else {
+    let Some(path) = goroscope_testkit::bench_trace() else {
         eprintln!("decode: no v2 trace found (run `just big-traces`); skipping");
         return;
     };

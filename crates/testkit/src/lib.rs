@@ -41,6 +41,44 @@ pub fn fixture_traces() -> Vec<PathBuf> {
     out
 }
 
+/// The trace a benchmark runs on: `GOROSCOPE_BENCH_TRACE` if set, else the smallest v2 trace
+/// of at least 40 MB in `bench-data/` (made by `just big-traces`; else the largest there),
+/// else the largest bundled v2 fixture (too small for a meaningful number, but it keeps the
+/// benchmark running).
+pub fn bench_trace() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOROSCOPE_BENCH_TRACE") {
+        return Some(PathBuf::from(p));
+    }
+    // Only the header is read: the big traces are hundreds of megabytes.
+    let is_v2 = |p: &Path| {
+        use std::io::Read;
+        let mut header = [0u8; 16];
+        std::fs::File::open(p)
+            .and_then(|mut f| f.read_exact(&mut header))
+            .is_ok_and(|()| goroscope_format::read_header(&header).is_ok_and(|(v, _)| !v.is_v1()))
+    };
+    let traces = |dir: &Path| -> Vec<(u64, PathBuf)> {
+        let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "trace") && is_v2(p))
+            .map(|p| (p.metadata().map_or(0, |m| m.len()), p))
+            .collect();
+        v.sort();
+        v
+    };
+    let big = traces(&workspace_root().join("bench-data"));
+    if let Some((_, p)) = big.iter().find(|(len, _)| *len >= 40_000_000) {
+        return Some(p.clone());
+    }
+    big.into_iter()
+        .chain(traces(&fixtures_dir().join("traces")))
+        .max()
+        .map(|(_, p)| p)
+}
+
 /// The reference-output folder of a bundled trace (`fixtures/reference/<stem>/`).
 pub fn reference_dir(trace: &Path) -> PathBuf {
     let stem = trace.file_stem().unwrap_or_default();

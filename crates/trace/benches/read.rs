@@ -8,41 +8,10 @@
 //! `cargo bench -p goroscope-trace --bench read`
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use goroscope_trace::{Event, Reader};
-
-/// The trace to read: `GOROSCOPE_BENCH_TRACE`, else the smallest v2 trace of at least 40 MB
-/// in `bench-data/` (else the largest there), else the largest v2 fixture.
-fn bench_trace() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOROSCOPE_BENCH_TRACE") {
-        return Some(PathBuf::from(p));
-    }
-    let root = goroscope_testkit::workspace_root();
-    let traces = |dir: &Path| -> Vec<(u64, PathBuf)> {
-        let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-            .filter(|p| std::fs::read(p).is_ok_and(|d| Reader::new(&d).is_ok()))
-            .map(|p| (p.metadata().map_or(0, |m| m.len()), p))
-            .collect();
-        v.sort();
-        v
-    };
-    let big = traces(&root.join("bench-data"));
-    if let Some((_, p)) = big.iter().find(|(len, _)| *len >= 40_000_000) {
-        return Some(p.clone());
-    }
-    big.into_iter()
-        .chain(traces(&root.join("fixtures/traces")))
-        .max()
-        .map(|(_, p)| p)
-}
 
 /// Reads every event one at a time; returns the count and a checksum.
 fn read_each(mut r: Reader<'_>) -> (u64, i64) {
@@ -72,7 +41,7 @@ fn read_batches(mut r: Reader<'_>) -> (u64, i64) {
 }
 
 fn read(c: &mut Criterion) {
-    let Some(path) = bench_trace() else {
+    let Some(path) = goroscope_testkit::bench_trace() else {
         eprintln!("read: no v2 trace found (run `just big-traces`); skipping");
         return;
     };
