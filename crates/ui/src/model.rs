@@ -317,11 +317,7 @@ impl TraceModel {
 
     /// The index of goroutine `id` in [`Timelines::goroutines`].
     pub fn goroutine_index(&self, id: GoId) -> Option<usize> {
-        self.trace
-            .timelines
-            .goroutines
-            .binary_search_by_key(&id, |g| g.id)
-            .ok()
+        self.trace.timelines.goroutine_index(id)
     }
 
     /// The group of the goroutine at `index`.

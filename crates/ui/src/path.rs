@@ -52,8 +52,11 @@ impl PathHighlight {
     /// path through the whole trace takes seconds).
     pub fn compute_in(tl: &Timelines, target: Target, title: String) -> Option<Self> {
         let path = PathFinder::new(tl).path(target)?;
-        let index = |g| tl.goroutines.binary_search_by_key(&g, |x| x.id).ok();
-        let seg_g: Vec<Option<usize>> = path.segments.iter().map(|s| index(s.g)).collect();
+        let seg_g: Vec<Option<usize>> = path
+            .segments
+            .iter()
+            .map(|s| tl.goroutine_index(s.g))
+            .collect();
         let mut by_g: HashMap<usize, Vec<u32>> = HashMap::new();
         for (i, g) in seg_g.iter().enumerate() {
             if let Some(g) = g {

@@ -262,10 +262,12 @@ pub struct Timelines {
 impl Timelines {
     /// The goroutine with `id`.
     pub fn goroutine(&self, id: GoId) -> Option<&Goroutine> {
-        self.goroutines
-            .binary_search_by_key(&id, |g| g.id)
-            .ok()
-            .map(|i| &self.goroutines[i])
+        self.goroutine_index(id).map(|i| &self.goroutines[i])
+    }
+
+    /// The index in [`Timelines::goroutines`] of the goroutine with `id`.
+    pub fn goroutine_index(&self, id: GoId) -> Option<usize> {
+        self.goroutines.binary_search_by_key(&id, |g| g.id).ok()
     }
 
     /// The P with `id`.
