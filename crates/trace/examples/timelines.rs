@@ -2,7 +2,11 @@
 //! reports the timelines' size and the time it took.
 //!
 //! `cargo run --release -p goroscope-trace --example timelines -- TRACE`
+//!
+//! With `GOROSCOPE_DIGEST` set, it also prints a hash of the timelines' `Debug` form (every
+//! lane's bytes included), to check that a change to the build leaves them alone.
 
+use std::hash::Hasher;
 use std::path::Path;
 use std::time::Instant;
 
@@ -46,4 +50,63 @@ fn main() {
         t.heap_bytes() as f64 / trace.size as f64,
         t.heap_bytes() as f64 / all.max(1) as f64
     );
+    let mb = |b: usize| b as f64 / 1e6;
+    let g_lanes: usize = t.goroutines.iter().map(|g| g.spans.heap_bytes()).sum();
+    let p_lanes: usize = t.procs.iter().map(|p| p.spans.heap_bytes()).sum();
+    let m_lanes: usize = t.threads.iter().map(|m| m.spans.heap_bytes()).sum();
+    println!(
+        "goroutine lanes {:.1} MB ({:.2} B/span), P lanes {:.1} MB ({:.2} B/span), thread lanes {:.1} MB, counts {:.1} MB, the rest {:.1} MB",
+        mb(g_lanes),
+        g_lanes as f64 / spans.max(1) as f64,
+        mb(p_lanes),
+        p_lanes as f64 / pspans.max(1) as f64,
+        mb(m_lanes),
+        mb(t.metrics.counts.heap_bytes()),
+        mb(t.heap_bytes() - g_lanes - p_lanes - m_lanes - t.metrics.counts.heap_bytes()),
+    );
+    if std::env::var_os("GOROSCOPE_DIGEST").is_some() {
+        // Everything but the interners' maps (whose order is random): their contents by ID.
+        let mut h = DigestWriter(std::hash::DefaultHasher::new());
+        let strings: Vec<&[u8]> = (0..t.strings.len())
+            .map(|i| t.strings.get(goroscope_trace::timeline::StrId(i as u32)))
+            .collect();
+        let stacks: Vec<Vec<_>> = (0..t.stacks.len())
+            .map(|i| {
+                t.stacks
+                    .frames(goroscope_trace::timeline::StackId(i as u32))
+                    .collect()
+            })
+            .collect();
+        std::fmt::Write::write_fmt(
+            &mut h,
+            format_args!(
+                "{:?}{:?}{strings:?}{stacks:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+                t.start,
+                t.end,
+                t.goroutines,
+                t.procs,
+                t.threads,
+                t.gc,
+                t.stw,
+                t.tasks,
+                t.logs,
+                t.labels,
+                t.cpu_samples,
+                t.metrics,
+                t.clock
+            ),
+        )
+        .expect("hashing");
+        println!("digest {:016x}", h.0.finish());
+    }
+}
+
+/// Hashes what is written to it, without keeping it.
+struct DigestWriter(std::hash::DefaultHasher);
+
+impl std::fmt::Write for DigestWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
 }

@@ -4,15 +4,14 @@ use goroscope_format::v2::EventType;
 
 use super::intern::{Interner, StackId, StrId};
 use super::lane::Lane;
-use super::records::{Counts, GoSpan, NO_THREAD_INDEX, Point, ProcActivity, ProcSpan, ThreadSpan};
+use super::procs::{Effects, ProcPart};
+use super::records::{Counts, GoSpan, NO_THREAD_INDEX, Point};
 use super::{
-    ClockSync, CpuSample, Goroutine, Interval, Label, Log, Metrics, Proc, Region, Stw, Sweep, Task,
-    Thread, Timelines,
+    ClockSync, CpuSample, Goroutine, Interval, Label, Log, Metrics, Region, Stw, Task, Timelines,
 };
 use crate::error::Result;
 use crate::event::{
-    Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, ProcId, ProcState, Resource, StringRef,
-    Tables, ThreadId,
+    Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, Resource, StringRef, Tables, ThreadId,
 };
 use crate::order::IdMap;
 
@@ -39,7 +38,6 @@ pub fn build(data: &[u8]) -> Result<(Timelines, Option<crate::Error>)> {
 
 #[derive(Debug, Default)]
 struct GState {
-    index: u32,
     /// Open regions: indexes into the goroutine's regions.
     open_regions: Vec<u32>,
     /// The open mark assist: index into the goroutine's assists.
@@ -47,29 +45,31 @@ struct GState {
     state: GoState,
 }
 
-/// P IDs below this are looked up in a table rather than a map (a damaged trace may name
-/// any ID; real ones are below GOMAXPROCS).
-const P_SLOTS: ProcId = 1 << 12;
+/// Goroutine IDs below this are looked up in a table rather than a map (Go numbers
+/// goroutines from 1 up; a long-running program may pass it).
+const G_SLOTS: GoId = 1 << 20;
 
 /// Builds [`Timelines`] from events fed in order.
 #[derive(Debug)]
 pub struct Builder {
     t: Timelines,
     intern: Interner,
-    gs: IdMap<GoId, GState>,
-    ps: IdMap<ProcId, (u32, Option<u32>)>,
-    /// Per P ID below [`P_SLOTS`]: its index, or `u32::MAX` (the hot path of `ps`).
-    p_slots: Vec<u32>,
+    /// Per goroutine index (the order of `t.goroutines` until `finish`): its build state.
+    gs: Vec<GState>,
+    /// Goroutine IDs at or above [`G_SLOTS`] (or below 0): their index.
+    g_map: IdMap<GoId, u32>,
+    /// Per goroutine ID below [`G_SLOTS`]: its index, or `u32::MAX` (the hot path).
+    g_slots: Vec<u32>,
+    /// The P and thread half.
+    procs: ProcPart,
+    /// Thread IDs and their index, as the P and thread half numbered them.
     ms: IdMap<ThreadId, u32>,
-    /// Per thread index: the P and goroutine it holds.
-    m_state: Vec<(ProcId, GoId)>,
     tasks: IdMap<u64, u32>,
     open_gc: Option<usize>,
     open_stw: IdMap<GoId, usize>,
     counts: Counts,
     /// The last point of `counts`, not yet in the lane.
     pending_counts: Option<Counts>,
-    busy_threads: u32,
     first: bool,
     /// The last thread looked up, and its index (threads are few and events come in runs).
     last_thread: (ThreadId, u32),
@@ -93,17 +93,16 @@ impl Builder {
                 ..Timelines::default()
             },
             intern: Interner::default(),
-            gs: IdMap::default(),
-            ps: IdMap::default(),
-            p_slots: Vec::new(),
+            gs: Vec::new(),
+            g_map: IdMap::default(),
+            g_slots: Vec::new(),
+            procs: ProcPart::new(),
             ms: IdMap::default(),
-            m_state: Vec::new(),
             tasks: IdMap::default(),
             open_gc: None,
             open_stw: IdMap::default(),
             counts: Counts::default(),
             pending_counts: None,
-            busy_threads: 0,
             first: true,
             last_thread: (-1, NO_THREAD_INDEX),
         }
@@ -114,6 +113,37 @@ impl Builder {
     /// Events are expected in time order; an event earlier than the one before it (possible
     /// only across a gap in a damaged trace) is taken to happen at that earlier event's time.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        self.procs.event(ev);
+        let fx = self.procs.take_effects();
+        self.go_events(std::slice::from_ref(ev), &fx, tables, &mut |_, _| {});
+        self.procs.recycle(fx);
+    }
+
+    /// Feeds a run of events that the P and thread half has already been fed, with what it
+    /// found in them, calling `each` after each event.
+    fn go_events(
+        &mut self,
+        events: &[Event],
+        fx: &Effects,
+        tables: &Tables<'_>,
+        each: &mut dyn FnMut(&Event, &Tables<'_>),
+    ) {
+        self.learn_threads(&fx.threads);
+        let mut busy = fx.busy.iter().peekable();
+        for (i, ev) in events.iter().enumerate() {
+            self.go_event(ev, tables);
+            while let Some(&&(at, time, n)) = busy.peek()
+                && at as usize == i
+            {
+                self.busy(time, n);
+                busy.next();
+            }
+            each(ev, tables);
+        }
+    }
+
+    /// The goroutine half of [`Builder::event`]: everything but the P and thread lanes.
+    fn go_event(&mut self, ev: &Event, tables: &Tables<'_>) {
         let clamped;
         let ev = if !self.first && ev.time < self.t.end {
             clamped = Event {
@@ -186,145 +216,81 @@ impl Builder {
         )
     }
 
+    /// The index of thread `m`, numbered by the P and thread half (which saw it first).
+    #[inline]
     fn thread(&mut self, m: ThreadId) -> u32 {
-        if m < 0 {
-            return NO_THREAD_INDEX;
-        }
-        if self.last_thread.0 == m {
+        if self.last_thread.0 == m && m >= 0 {
             return self.last_thread.1;
         }
-        if let Some(&i) = self.ms.get(&m) {
-            self.last_thread = (m, i);
-            return i;
-        }
-        let i = self.t.threads.len() as u32;
-        self.t.threads.push(Thread {
-            id: m,
-            spans: Lane::default(),
-        });
-        self.m_state.push((NO_PROC, NO_GOROUTINE));
-        self.ms.insert(m, i);
-        self.last_thread = (m, i);
-        i
-    }
-
-    /// Records that thread `m` now holds `p` (if given) and runs `g` (if given).
-    fn set_thread(&mut self, time: i64, m: ThreadId, p: Option<ProcId>, g: Option<GoId>) {
-        let i = self.thread(m);
-        if i == NO_THREAD_INDEX {
-            return;
-        }
-        let (op, og) = self.m_state[i as usize];
-        let (np, ng) = (p.unwrap_or(op), g.unwrap_or(og));
-        if (np, ng) == (op, og) {
-            return;
-        }
-        let was_busy = op >= 0 || og >= 0;
-        let busy = np >= 0 || ng >= 0;
-        if was_busy != busy {
-            if busy {
-                self.busy_threads += 1;
-            } else {
-                self.busy_threads = self.busy_threads.saturating_sub(1);
+        match self.ms.get(&m) {
+            Some(&i) => {
+                self.last_thread = (m, i);
+                i
             }
-            self.counts.threads = self.busy_threads;
-            self.push_counts(time);
-        }
-        self.m_state[i as usize] = (np, ng);
-        // While the thread holds a P, the goroutine it runs is on the P's lane; the thread's
-        // lane records the P, and the goroutine only when it runs one without a P.
-        let shown = if np >= 0 { NO_GOROUTINE } else { ng };
-        let lane = &mut self.t.threads[i as usize].spans;
-        if lane.last().is_some_and(|l| l.p == np && l.g == shown) {
-            return;
-        }
-        let span = ThreadSpan {
-            time,
-            p: np,
-            g: shown,
-        };
-        if lane.last().is_some_and(|l| l.time == time) {
-            lane.replace_last(span);
-        } else {
-            lane.push(span);
+            None => NO_THREAD_INDEX,
         }
     }
 
-    fn proc_index(&mut self, p: ProcId) -> Option<u32> {
-        if p < 0 {
-            return None;
+    /// Learns what the P and thread half found: new thread indices, to use from now on.
+    fn learn_threads(&mut self, threads: &[(ThreadId, u32)]) {
+        for &(m, i) in threads {
+            self.ms.insert(m, i);
         }
-        // P IDs are small: most are found in `p_slots` without hashing.
-        if let Some(&slot) = usize::try_from(p).ok().and_then(|p| self.p_slots.get(p))
-            && slot != u32::MAX
+    }
+
+    /// Applies a change of the busy-thread count at `time`.
+    fn busy(&mut self, time: i64, busy: u32) {
+        self.counts.threads = busy;
+        self.push_counts(time);
+    }
+
+    /// The index of goroutine `id`, adding it on first sight.
+    #[inline]
+    fn goroutine_index(&mut self, id: GoId) -> usize {
+        if let Some(&i) = usize::try_from(id).ok().and_then(|i| self.g_slots.get(i))
+            && i != u32::MAX
         {
-            return Some(slot);
+            return i as usize;
         }
-        if let Some(&(i, _)) = self.ps.get(&p) {
-            return Some(i);
+        self.new_goroutine(id)
+    }
+
+    #[cold]
+    fn new_goroutine(&mut self, id: GoId) -> usize {
+        let slot = usize::try_from(id).ok().filter(|_| id < G_SLOTS);
+        if slot.is_none()
+            && let Some(&i) = self.g_map.get(&id)
+        {
+            return i as usize;
         }
-        let i = self.t.procs.len() as u32;
-        self.t.procs.push(Proc {
-            id: p,
+        let index = self.t.goroutines.len();
+        self.t.goroutines.push(Goroutine {
+            id,
+            created: None,
+            creator: NO_GOROUTINE,
+            creation_stack: StackId::NONE,
+            start_stack: StackId::NONE,
+            name: StrId(0),
+            ended: None,
             spans: Lane::default(),
-            sweeps: Vec::new(),
+            regions: Vec::new(),
+            assists: Vec::new(),
+            gc_worker: false,
         });
-        self.ps.insert(p, (i, None));
-        if p < P_SLOTS {
-            let p = p as usize;
-            if self.p_slots.len() <= p {
-                self.p_slots.resize(p + 1, u32::MAX);
+        self.gs.push(GState::default());
+        match slot {
+            Some(slot) => {
+                if self.g_slots.len() <= slot {
+                    self.g_slots
+                        .resize((slot + 1).next_power_of_two(), u32::MAX);
+                }
+                self.g_slots[slot] = index as u32;
             }
-            self.p_slots[p] = i;
-        }
-        Some(i)
-    }
-
-    fn set_proc(&mut self, time: i64, p: ProcId, activity: ProcActivity, g: GoId, m: ThreadId) {
-        let Some(i) = self.proc_index(p) else {
-            return;
-        };
-        let m = if activity == ProcActivity::Idle {
-            NO_THREAD_INDEX
-        } else {
-            self.thread(m)
-        };
-        let span = ProcSpan {
-            time,
-            activity,
-            g,
-            m,
-        };
-        let lane = &mut self.t.procs[i as usize].spans;
-        match lane.last() {
-            Some(l) if l.activity == span.activity && l.g == span.g && l.m == span.m => {}
-            Some(l) if l.time == time => lane.replace_last(span),
-            _ => lane.push(span),
-        }
-    }
-
-    fn goroutine(&mut self, id: GoId) -> &mut GState {
-        let goroutines = &mut self.t.goroutines;
-        self.gs.entry(id).or_insert_with(|| {
-            let index = goroutines.len() as u32;
-            goroutines.push(Goroutine {
-                id,
-                created: None,
-                creator: NO_GOROUTINE,
-                creation_stack: StackId::NONE,
-                start_stack: StackId::NONE,
-                name: StrId(0),
-                ended: None,
-                spans: Lane::default(),
-                regions: Vec::new(),
-                assists: Vec::new(),
-                gc_worker: false,
-            });
-            GState {
-                index,
-                ..GState::default()
+            None => {
+                self.g_map.insert(id, index as u32);
             }
-        })
+        }
+        index
     }
 
     /// Records the counts at `time`: points closer than the resolution to the last one
@@ -362,51 +328,9 @@ impl Builder {
         let Some(tr) = ev.state_transition() else {
             return;
         };
-        match tr.resource {
-            Resource::Goroutine { id, old, new } => {
-                self.go_transition(ev, tables, &tr, id, old, new);
-            }
-            Resource::Proc { id, old, new } => {
-                if old == new && old != ProcState::Undetermined {
-                    return;
-                }
-                match new {
-                    ProcState::Running => {
-                        let (activity, g) = if ev.ty == EventType::PROC_STATUS && ev.args[1] == 3 {
-                            (ProcActivity::Syscall, ev.ctx.g)
-                        } else {
-                            (ProcActivity::Running, NO_GOROUTINE)
-                        };
-                        self.set_proc(ev.time, id, activity, g, ev.ctx.m);
-                        self.set_thread(ev.time, ev.ctx.m, Some(id), None);
-                    }
-                    ProcState::Idle | ProcState::NotExist => {
-                        let activity = if new == ProcState::Idle {
-                            ProcActivity::Idle
-                        } else {
-                            ProcActivity::NotExist
-                        };
-                        self.set_proc(ev.time, id, activity, NO_GOROUTINE, -1);
-                        match ev.ty {
-                            EventType::PROC_STOP => {
-                                self.set_thread(ev.time, ev.ctx.m, Some(NO_PROC), None);
-                            }
-                            EventType::PROC_STEAL if ev.args[3] != 4 => {
-                                // The thread that lost the P: the stealer itself for a
-                                // self-steal, otherwise the victim named in the event.
-                                let victim = if ev.args[2] as i64 == ev.ctx.m || ev.args[2] == 0 {
-                                    ev.ctx.m
-                                } else {
-                                    ev.args[2] as i64
-                                };
-                                self.set_thread(ev.time, victim, Some(NO_PROC), None);
-                            }
-                            _ => {}
-                        }
-                    }
-                    ProcState::Undetermined => {}
-                }
-            }
+        // Ps and threads are the other half's.
+        if let Resource::Goroutine { id, old, new } = tr.resource {
+            self.go_transition(ev, tables, &tr, id, old, new);
         }
     }
 
@@ -454,14 +378,8 @@ impl Builder {
         }
         let creation =
             (old == GoState::NotExist).then(|| (ev.ctx.g, self.intern.stack(tables, ev.stack())));
-        let name = if stack.is_some() {
-            self.intern.stacks.frames(stack).last().map(|f| f.func)
-        } else {
-            None
-        };
-        let g = self.goroutine(id);
-        let index = g.index as usize;
-        g.state = new;
+        let index = self.goroutine_index(id);
+        self.gs[index].state = new;
         let goroutine = &mut self.t.goroutines[index];
         if let Some((creator, creation_stack)) = creation {
             goroutine.created = Some(ev.time);
@@ -470,9 +388,10 @@ impl Builder {
             goroutine.start_stack = stack;
         }
         if goroutine.name.0 == 0
-            && let Some(name) = name
+            && stack.is_some()
+            && let Some(f) = self.intern.stacks.frames(stack).last()
         {
-            goroutine.name = name;
+            goroutine.name = f.func;
         }
         if new == GoState::NotExist {
             goroutine.ended = Some(ev.time);
@@ -486,26 +405,6 @@ impl Builder {
         self.count(old, -1);
         self.count(new, 1);
         self.push_counts(ev.time);
-
-        // What the goroutine's thread and P do now.
-        let t = ev.time;
-        match (old, new) {
-            (_, GoState::Running) => {
-                self.set_thread(t, ev.ctx.m, None, Some(id));
-                self.set_proc(t, ev.ctx.p, ProcActivity::Running, id, ev.ctx.m);
-            }
-            (_, GoState::Syscall) => {
-                self.set_thread(t, ev.ctx.m, None, Some(id));
-                self.set_proc(t, ev.ctx.p, ProcActivity::Syscall, id, ev.ctx.m);
-            }
-            (GoState::Running | GoState::Syscall, _) => {
-                self.set_thread(t, ev.ctx.m, None, Some(NO_GOROUTINE));
-                if old == GoState::Running {
-                    self.set_proc(t, ev.ctx.p, ProcActivity::Running, NO_GOROUTINE, ev.ctx.m);
-                }
-            }
-            _ => {}
-        }
     }
 
     fn range(&mut self, ev: &Event, tables: &Tables<'_>) {
@@ -565,22 +464,21 @@ impl Builder {
                 } else {
                     ev.ctx.g
                 };
-                let st = self.goroutine(g);
-                if ev.ty == T::GC_MARK_ASSIST_ACTIVE && st.open_assist.is_some() {
+                let index = self.goroutine_index(g);
+                if ev.ty == T::GC_MARK_ASSIST_ACTIVE && self.gs[index].open_assist.is_some() {
                     return;
                 }
-                let index = st.index as usize;
                 let assists = &mut self.t.goroutines[index].assists;
                 assists.push(Interval {
                     start: (ev.ty == T::GC_MARK_ASSIST_BEGIN).then_some(t),
                     end: None,
                 });
                 let n = assists.len() as u32 - 1;
-                self.goroutine(g).open_assist = Some(n);
+                self.gs[index].open_assist = Some(n);
             }
             T::GC_MARK_ASSIST_END => {
-                let st = self.goroutine(ev.ctx.g);
-                let (index, open) = (st.index as usize, st.open_assist.take());
+                let index = self.goroutine_index(ev.ctx.g);
+                let open = self.gs[index].open_assist.take();
                 let assists = &mut self.t.goroutines[index].assists;
                 match open {
                     Some(i) => assists[i as usize].end = Some(t),
@@ -589,54 +487,6 @@ impl Builder {
                         end: Some(t),
                     }),
                 }
-            }
-            T::GC_SWEEP_BEGIN | T::GC_SWEEP_ACTIVE => {
-                let p = if ev.ty == T::GC_SWEEP_ACTIVE {
-                    ev.args[0] as i64
-                } else {
-                    ev.ctx.p
-                };
-                let Some(i) = self.proc_index(p) else {
-                    return;
-                };
-                if ev.ty == T::GC_SWEEP_ACTIVE && self.ps.get(&p).is_some_and(|e| e.1.is_some()) {
-                    return;
-                }
-                let sweeps = &mut self.t.procs[i as usize].sweeps;
-                sweeps.push(Sweep {
-                    interval: Interval {
-                        start: (ev.ty == T::GC_SWEEP_BEGIN).then_some(t),
-                        end: None,
-                    },
-                    g: ev.ctx.g,
-                    swept: 0,
-                    reclaimed: 0,
-                });
-                let n = sweeps.len() as u32 - 1;
-                if let Some(e) = self.ps.get_mut(&p) {
-                    e.1 = Some(n);
-                }
-            }
-            T::GC_SWEEP_END => {
-                let p = ev.ctx.p;
-                let Some(i) = self.proc_index(p) else {
-                    return;
-                };
-                let open = self.ps.get_mut(&p).and_then(|e| e.1.take());
-                let sweeps = &mut self.t.procs[i as usize].sweeps;
-                let sweep = match open {
-                    Some(n) => &mut sweeps[n as usize],
-                    None => {
-                        sweeps.push(Sweep {
-                            g: ev.ctx.g,
-                            ..Sweep::default()
-                        });
-                        sweeps.last_mut().expect("just pushed")
-                    }
-                };
-                sweep.interval.end = Some(t);
-                sweep.swept = ev.args[0];
-                sweep.reclaimed = ev.args[1];
             }
             _ => {}
         }
@@ -662,8 +512,7 @@ impl Builder {
     fn label(&mut self, ev: &Event, tables: &Tables<'_>) {
         let label = self.str(tables, ev, ev.args[0]);
         let gc = self.intern.strings.get(label).starts_with(b"GC ");
-        let g = self.goroutine(ev.ctx.g);
-        let index = g.index as usize;
+        let index = self.goroutine_index(ev.ctx.g);
         if gc {
             self.t.goroutines[index].gc_worker = true;
         }
@@ -735,8 +584,8 @@ impl Builder {
         let kind = self.intern.string(tables, name);
         let stack = self.intern.stack(tables, ev.stack());
         let t = ev.time;
-        let g = self.goroutine(ev.ctx.g);
-        let index = g.index as usize;
+        let index = self.goroutine_index(ev.ctx.g);
+        let g = &mut self.gs[index];
         if ev.ty == EventType::USER_REGION_BEGIN {
             let depth = g.open_regions.len() as u16;
             let regions = &mut self.t.goroutines[index].regions;
@@ -751,7 +600,7 @@ impl Builder {
                 stack,
             });
             let n = regions.len() as u32 - 1;
-            self.goroutine(ev.ctx.g).open_regions.push(n);
+            self.gs[index].open_regions.push(n);
         } else {
             match g.open_regions.pop() {
                 Some(n) => self.t.goroutines[index].regions[n as usize].interval.end = Some(t),
@@ -779,16 +628,19 @@ impl Builder {
     /// threads become idle, open regions and ranges stay open with no end, and the counts
     /// start again from zero.
     pub fn gap(&mut self, time: i64) {
-        let ids: Vec<GoId> = self.gs.keys().copied().collect();
-        for id in ids {
-            let g = self.goroutine(id);
+        self.procs.gap(time);
+        self.go_gap(time);
+    }
+
+    /// The goroutine half of [`Builder::gap`].
+    fn go_gap(&mut self, time: i64) {
+        for (index, g) in self.gs.iter_mut().enumerate() {
             if matches!(g.state, GoState::NotExist | GoState::Undetermined) {
                 continue;
             }
             g.state = GoState::Undetermined;
             g.open_regions.clear();
             g.open_assist = None;
-            let index = g.index as usize;
             let lane = &mut self.t.goroutines[index].spans;
             let span = GoSpan {
                 time,
@@ -801,18 +653,9 @@ impl Builder {
                 lane.push(span);
             }
         }
-        let procs: Vec<ProcId> = self.ps.keys().copied().collect();
-        for p in procs {
-            self.set_proc(time, p, ProcActivity::Idle, NO_GOROUTINE, -1);
-        }
-        let threads: Vec<ThreadId> = self.ms.keys().copied().collect();
-        for m in threads {
-            self.set_thread(time, m, Some(NO_PROC), Some(NO_GOROUTINE));
-        }
         self.open_gc = None;
         self.open_stw.clear();
         self.counts = Counts::default();
-        self.busy_threads = 0;
         self.push_counts(time);
     }
 
@@ -825,6 +668,8 @@ impl Builder {
         let mut t = self.t;
         t.strings = self.intern.strings;
         t.stacks = self.intern.stacks;
+        t.procs = self.procs.procs;
+        t.threads = self.procs.threads;
         t.goroutines.sort_by_key(|g| g.id);
         t.procs.sort_by_key(|p| p.id);
         for g in &mut t.goroutines {

@@ -18,11 +18,12 @@
 mod build;
 mod intern;
 mod lane;
+mod procs;
 mod records;
 
 pub use build::{Builder, build};
 pub use intern::{Frame, StackId, Stacks, StrId, Strings};
-pub use lane::{CHUNK, Lane, LaneIter, Record};
+pub use lane::{CHUNK, Lane, LaneIter, Record, RecordBytes};
 pub use records::{Counts, GoSpan, NO_THREAD_INDEX, Point, ProcActivity, ProcSpan, ThreadSpan};
 
 use crate::event::{GoId, ProcId, TaskId, ThreadId, Time};

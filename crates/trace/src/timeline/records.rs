@@ -1,7 +1,7 @@
 //! The record kinds stored in lanes: goroutine, P and thread spans, and metric points.
 
 use super::intern::{StackId, StrId};
-use super::lane::{Record, enc};
+use super::lane::{Record, RecordBytes, enc};
 use crate::event::{GoId, GoState, ProcId};
 
 /// "No thread" in a span's thread index.
@@ -61,8 +61,8 @@ impl Record for GoSpan {
         self.time
     }
 
-    #[inline]
-    fn encode(&self, prev: &Self, out: &mut Vec<u8>) {
+    #[inline(always)]
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
         let mut head = self.state as u8;
         if self.reason.0 != 0 {
             head |= HAS_REASON;
@@ -79,23 +79,23 @@ impl Record for GoSpan {
         if self.woken {
             head |= WOKEN;
         }
-        out.push(head);
-        enc::put(out, self.time.wrapping_sub(prev.time) as u64);
+        out.byte(head);
+        out.put(self.time.wrapping_sub(prev.time) as u64);
         if head & HAS_REASON != 0 {
-            enc::put(out, u64::from(self.reason.0));
+            out.put(u64::from(self.reason.0));
         }
         if head & HAS_STACK != 0 {
-            enc::put_i(out, i64::from(self.stack.0) - i64::from(prev.stack.0));
+            out.put_i(i64::from(self.stack.0) - i64::from(prev.stack.0));
         }
         if head & HAS_P != 0 {
-            enc::put(out, self.p as u64);
+            out.put(self.p as u64);
         }
         if head & HAS_M != 0 {
-            enc::put(out, u64::from(self.m));
+            out.put(u64::from(self.m));
         }
         if head & WOKEN != 0 {
-            enc::put_i(out, self.waker);
-            enc::put(out, u64::from(self.waker_stack.0));
+            out.put_i(self.waker);
+            out.put(u64::from(self.waker_stack.0));
         }
     }
 
@@ -187,12 +187,12 @@ impl Record for ProcSpan {
         self.time
     }
 
-    #[inline]
-    fn encode(&self, prev: &Self, out: &mut Vec<u8>) {
-        out.push(self.activity as u8);
-        enc::put(out, self.time.wrapping_sub(prev.time) as u64);
-        enc::put_i(out, self.g.wrapping_add(1));
-        enc::put(out, u64::from(self.m.wrapping_add(1)));
+    #[inline(always)]
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+        out.byte(self.activity as u8);
+        out.put(self.time.wrapping_sub(prev.time) as u64);
+        out.put_i(self.g.wrapping_add(1));
+        out.put(u64::from(self.m.wrapping_add(1)));
     }
 
     #[inline]
@@ -238,11 +238,11 @@ impl Record for ThreadSpan {
         self.time
     }
 
-    #[inline]
-    fn encode(&self, prev: &Self, out: &mut Vec<u8>) {
-        enc::put(out, self.time.wrapping_sub(prev.time) as u64);
-        enc::put_i(out, self.p.wrapping_add(1));
-        enc::put_i(out, self.g.wrapping_add(1));
+    #[inline(always)]
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+        out.put(self.time.wrapping_sub(prev.time) as u64);
+        out.put_i(self.p.wrapping_add(1));
+        out.put_i(self.g.wrapping_add(1));
     }
 
     #[inline]
@@ -269,10 +269,10 @@ impl Record for Point {
         self.time
     }
 
-    #[inline]
-    fn encode(&self, prev: &Self, out: &mut Vec<u8>) {
-        enc::put(out, self.time.wrapping_sub(prev.time) as u64);
-        enc::put_i(out, self.value.wrapping_sub(prev.value) as i64);
+    #[inline(always)]
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+        out.put(self.time.wrapping_sub(prev.time) as u64);
+        out.put_i(self.value.wrapping_sub(prev.value) as i64);
     }
 
     #[inline]
@@ -306,11 +306,11 @@ impl Record for Counts {
         self.time
     }
 
-    #[inline]
-    fn encode(&self, prev: &Self, out: &mut Vec<u8>) {
-        enc::put(out, self.time.wrapping_sub(prev.time) as u64);
+    #[inline(always)]
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+        out.put(self.time.wrapping_sub(prev.time) as u64);
         for (a, b) in self.fields().into_iter().zip(prev.fields()) {
-            enc::put_i(out, i64::from(a) - i64::from(b));
+            out.put_i(i64::from(a) - i64::from(b));
         }
     }
 

@@ -1,0 +1,390 @@
+//! The P and thread half of the timeline build: every P's and every thread's lane, and the
+//! sweeps. It needs nothing from the other half and no tables, so it can run on its own
+//! thread ahead of the goroutine half (see [`super::build::Pipeline`]); what the goroutine
+//! half needs from it (thread indices and the busy-thread count) it hands over as
+//! [`Effects`].
+
+use goroscope_format::v2::EventType;
+
+use super::lane::Lane;
+use super::records::{NO_THREAD_INDEX, ProcActivity, ProcSpan, ThreadSpan};
+use super::{Interval, Proc, Sweep, Thread};
+use crate::event::{
+    Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, ProcId, ProcState, Resource, ThreadId,
+};
+use crate::order::IdMap;
+
+/// P IDs below this are looked up in a table rather than a map (a damaged trace may name
+/// any ID; real ones are below GOMAXPROCS).
+const P_SLOTS: ProcId = 1 << 12;
+
+/// What the goroutine half learns from the P and thread half.
+#[derive(Debug, Default)]
+pub(super) struct Effects {
+    /// Threads seen for the first time: their ID and index, in order.
+    pub threads: Vec<(ThreadId, u32)>,
+    /// Changes of the number of busy threads: the event's position (counted by
+    /// [`ProcPart::event`] since the effects were last taken), its time and the new count.
+    pub busy: Vec<(u32, i64, u32)>,
+}
+
+impl Effects {
+    /// Whether there is nothing to hand over.
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty() && self.busy.is_empty()
+    }
+}
+
+/// Builds the P and thread lanes from events fed in order.
+#[derive(Debug)]
+pub(super) struct ProcPart {
+    pub procs: Vec<Proc>,
+    pub threads: Vec<Thread>,
+    ps: IdMap<ProcId, (u32, Option<u32>)>,
+    /// Per P ID below [`P_SLOTS`]: its index, or `u32::MAX` (the hot path of `ps`).
+    p_slots: Vec<u32>,
+    ms: IdMap<ThreadId, u32>,
+    /// Per thread index: the P and goroutine it holds.
+    m_state: Vec<(ProcId, GoId)>,
+    busy_threads: u32,
+    /// The last thread looked up, and its index (threads are few and events come in runs).
+    last_thread: (ThreadId, u32),
+    /// The time of the last event, and whether there was one (events are clamped to it as
+    /// the goroutine half clamps them).
+    end: i64,
+    first: bool,
+    /// Events fed since the effects were last taken.
+    position: u32,
+    effects: Effects,
+}
+
+impl ProcPart {
+    pub fn new() -> Self {
+        Self {
+            procs: Vec::new(),
+            threads: Vec::new(),
+            ps: IdMap::default(),
+            p_slots: Vec::new(),
+            ms: IdMap::default(),
+            m_state: Vec::new(),
+            busy_threads: 0,
+            last_thread: (-1, NO_THREAD_INDEX),
+            end: 0,
+            first: true,
+            position: 0,
+            effects: Effects::default(),
+        }
+    }
+
+    /// What was learned since the last call; event positions start again from zero.
+    pub fn take_effects(&mut self) -> Effects {
+        self.position = 0;
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Takes back effects handed over by [`ProcPart::take_effects`], to reuse their buffers.
+    pub fn recycle(&mut self, mut fx: Effects) {
+        if self.effects.is_empty() {
+            fx.threads.clear();
+            fx.busy.clear();
+            self.effects = fx;
+        }
+    }
+
+    /// Feeds the next event.
+    pub fn event(&mut self, ev: &Event) {
+        let time = if !self.first && ev.time < self.end {
+            self.end
+        } else {
+            ev.time
+        };
+        self.first = false;
+        self.end = time;
+        match ev.kind() {
+            EventKind::StateTransition => self.transition(ev, time),
+            EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
+                self.sweep(ev, time);
+            }
+            _ => {}
+        }
+        self.position += 1;
+    }
+
+    #[inline]
+    fn thread(&mut self, m: ThreadId) -> u32 {
+        if self.last_thread.0 == m && m >= 0 {
+            return self.last_thread.1;
+        }
+        self.other_thread(m)
+    }
+
+    fn other_thread(&mut self, m: ThreadId) -> u32 {
+        if m < 0 {
+            return NO_THREAD_INDEX;
+        }
+        if let Some(&i) = self.ms.get(&m) {
+            self.last_thread = (m, i);
+            return i;
+        }
+        let i = self.threads.len() as u32;
+        self.threads.push(Thread {
+            id: m,
+            spans: Lane::default(),
+        });
+        self.m_state.push((NO_PROC, NO_GOROUTINE));
+        self.ms.insert(m, i);
+        self.effects.threads.push((m, i));
+        self.last_thread = (m, i);
+        i
+    }
+
+    /// Records that thread `m` now holds `p` (if given) and runs `g` (if given).
+    fn set_thread(&mut self, time: i64, m: ThreadId, p: Option<ProcId>, g: Option<GoId>) {
+        let i = self.thread(m);
+        if i == NO_THREAD_INDEX {
+            return;
+        }
+        let (op, og) = self.m_state[i as usize];
+        let (np, ng) = (p.unwrap_or(op), g.unwrap_or(og));
+        if (np, ng) == (op, og) {
+            return;
+        }
+        let was_busy = op >= 0 || og >= 0;
+        let busy = np >= 0 || ng >= 0;
+        if was_busy != busy {
+            if busy {
+                self.busy_threads += 1;
+            } else {
+                self.busy_threads = self.busy_threads.saturating_sub(1);
+            }
+            self.effects
+                .busy
+                .push((self.position, time, self.busy_threads));
+        }
+        self.m_state[i as usize] = (np, ng);
+        // While the thread holds a P, the goroutine it runs is on the P's lane; the thread's
+        // lane records the P, and the goroutine only when it runs one without a P.
+        let shown = if np >= 0 { NO_GOROUTINE } else { ng };
+        let lane = &mut self.threads[i as usize].spans;
+        if lane.last().is_some_and(|l| l.p == np && l.g == shown) {
+            return;
+        }
+        let span = ThreadSpan {
+            time,
+            p: np,
+            g: shown,
+        };
+        if lane.last().is_some_and(|l| l.time == time) {
+            lane.replace_last(span);
+        } else {
+            lane.push(span);
+        }
+    }
+
+    #[inline]
+    fn proc_index(&mut self, p: ProcId) -> Option<u32> {
+        // P IDs are small: most are found in `p_slots` without hashing.
+        if let Some(&slot) = usize::try_from(p).ok().and_then(|p| self.p_slots.get(p))
+            && slot != u32::MAX
+        {
+            return Some(slot);
+        }
+        self.other_proc(p)
+    }
+
+    fn other_proc(&mut self, p: ProcId) -> Option<u32> {
+        if p < 0 {
+            return None;
+        }
+        if let Some(&(i, _)) = self.ps.get(&p) {
+            return Some(i);
+        }
+        let i = self.procs.len() as u32;
+        self.procs.push(Proc {
+            id: p,
+            spans: Lane::default(),
+            sweeps: Vec::new(),
+        });
+        self.ps.insert(p, (i, None));
+        if p < P_SLOTS {
+            let p = p as usize;
+            if self.p_slots.len() <= p {
+                self.p_slots.resize(p + 1, u32::MAX);
+            }
+            self.p_slots[p] = i;
+        }
+        Some(i)
+    }
+
+    fn set_proc(&mut self, time: i64, p: ProcId, activity: ProcActivity, g: GoId, m: ThreadId) {
+        let Some(i) = self.proc_index(p) else {
+            return;
+        };
+        let m = if activity == ProcActivity::Idle {
+            NO_THREAD_INDEX
+        } else {
+            self.thread(m)
+        };
+        let span = ProcSpan {
+            time,
+            activity,
+            g,
+            m,
+        };
+        let lane = &mut self.procs[i as usize].spans;
+        match lane.last() {
+            Some(l) if l.activity == span.activity && l.g == span.g && l.m == span.m => {}
+            Some(l) if l.time == time => lane.replace_last(span),
+            _ => lane.push(span),
+        }
+    }
+
+    fn transition(&mut self, ev: &Event, t: i64) {
+        let Some(tr) = ev.state_transition() else {
+            return;
+        };
+        match tr.resource {
+            Resource::Goroutine { id, old, new } => {
+                if old == new {
+                    return;
+                }
+                // What the goroutine's thread and P do now.
+                match (old, new) {
+                    (_, GoState::Running) => {
+                        self.set_thread(t, ev.ctx.m, None, Some(id));
+                        self.set_proc(t, ev.ctx.p, ProcActivity::Running, id, ev.ctx.m);
+                    }
+                    (_, GoState::Syscall) => {
+                        self.set_thread(t, ev.ctx.m, None, Some(id));
+                        self.set_proc(t, ev.ctx.p, ProcActivity::Syscall, id, ev.ctx.m);
+                    }
+                    (GoState::Running | GoState::Syscall, _) => {
+                        self.set_thread(t, ev.ctx.m, None, Some(NO_GOROUTINE));
+                        if old == GoState::Running {
+                            self.set_proc(
+                                t,
+                                ev.ctx.p,
+                                ProcActivity::Running,
+                                NO_GOROUTINE,
+                                ev.ctx.m,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Resource::Proc { id, old, new } => {
+                if old == new && old != ProcState::Undetermined {
+                    return;
+                }
+                match new {
+                    ProcState::Running => {
+                        let (activity, g) = if ev.ty == EventType::PROC_STATUS && ev.args[1] == 3 {
+                            (ProcActivity::Syscall, ev.ctx.g)
+                        } else {
+                            (ProcActivity::Running, NO_GOROUTINE)
+                        };
+                        self.set_proc(t, id, activity, g, ev.ctx.m);
+                        self.set_thread(t, ev.ctx.m, Some(id), None);
+                    }
+                    ProcState::Idle | ProcState::NotExist => {
+                        let activity = if new == ProcState::Idle {
+                            ProcActivity::Idle
+                        } else {
+                            ProcActivity::NotExist
+                        };
+                        self.set_proc(t, id, activity, NO_GOROUTINE, -1);
+                        match ev.ty {
+                            EventType::PROC_STOP => {
+                                self.set_thread(t, ev.ctx.m, Some(NO_PROC), None);
+                            }
+                            EventType::PROC_STEAL if ev.args[3] != 4 => {
+                                // The thread that lost the P: the stealer itself for a
+                                // self-steal, otherwise the victim named in the event.
+                                let victim = if ev.args[2] as i64 == ev.ctx.m || ev.args[2] == 0 {
+                                    ev.ctx.m
+                                } else {
+                                    ev.args[2] as i64
+                                };
+                                self.set_thread(t, victim, Some(NO_PROC), None);
+                            }
+                            _ => {}
+                        }
+                    }
+                    ProcState::Undetermined => {}
+                }
+            }
+        }
+    }
+
+    fn sweep(&mut self, ev: &Event, t: i64) {
+        use EventType as T;
+        match ev.ty {
+            T::GC_SWEEP_BEGIN | T::GC_SWEEP_ACTIVE => {
+                let p = if ev.ty == T::GC_SWEEP_ACTIVE {
+                    ev.args[0] as i64
+                } else {
+                    ev.ctx.p
+                };
+                let Some(i) = self.proc_index(p) else {
+                    return;
+                };
+                if ev.ty == T::GC_SWEEP_ACTIVE && self.ps.get(&p).is_some_and(|e| e.1.is_some()) {
+                    return;
+                }
+                let sweeps = &mut self.procs[i as usize].sweeps;
+                sweeps.push(Sweep {
+                    interval: Interval {
+                        start: (ev.ty == T::GC_SWEEP_BEGIN).then_some(t),
+                        end: None,
+                    },
+                    g: ev.ctx.g,
+                    swept: 0,
+                    reclaimed: 0,
+                });
+                let n = sweeps.len() as u32 - 1;
+                if let Some(e) = self.ps.get_mut(&p) {
+                    e.1 = Some(n);
+                }
+            }
+            T::GC_SWEEP_END => {
+                let p = ev.ctx.p;
+                let Some(i) = self.proc_index(p) else {
+                    return;
+                };
+                let open = self.ps.get_mut(&p).and_then(|e| e.1.take());
+                let sweeps = &mut self.procs[i as usize].sweeps;
+                let sweep = match open {
+                    Some(n) => &mut sweeps[n as usize],
+                    None => {
+                        sweeps.push(Sweep {
+                            g: ev.ctx.g,
+                            ..Sweep::default()
+                        });
+                        sweeps.last_mut().expect("just pushed")
+                    }
+                };
+                sweep.interval.end = Some(t);
+                sweep.swept = ev.args[0];
+                sweep.reclaimed = ev.args[1];
+            }
+            _ => {}
+        }
+    }
+
+    /// Marks a gap after `time` (see [`super::Builder::gap`]): Ps and threads become idle
+    /// and no thread is busy.
+    pub fn gap(&mut self, time: i64) {
+        let procs: Vec<ProcId> = self.ps.keys().copied().collect();
+        for p in procs {
+            self.set_proc(time, p, ProcActivity::Idle, NO_GOROUTINE, -1);
+        }
+        let threads: Vec<ThreadId> = self.ms.keys().copied().collect();
+        for m in threads {
+            self.set_thread(time, m, Some(NO_PROC), Some(NO_GOROUTINE));
+        }
+        self.busy_threads = 0;
+        // The goroutine half starts its counts again from zero at the gap.
+        self.effects.busy.clear();
+    }
+}
