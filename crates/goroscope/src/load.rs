@@ -166,6 +166,7 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
             },
             progress: Some(&mut on_progress),
             cancel: Some(Arc::clone(cancel_flag())),
+            one_thread: false,
         },
     );
     LOADING.store(false, Ordering::SeqCst);

@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use goroscope_format::{Version, read_header, v2};
 
 use crate::error::Error;
+use crate::event::{Event, Tables};
 use crate::reader::Reader;
-use crate::timeline::{Builder, Timelines};
+use crate::timeline::{Builder, Pipeline, Timelines};
 
 /// The bytes of a trace file: mapped into memory, or read when mapping is not possible.
 pub struct TraceData {
@@ -134,7 +135,7 @@ impl Progress {
 }
 
 /// A function called with every event and the tables that resolve it.
-pub type EventSink<'a> = dyn FnMut(&crate::event::Event, &crate::event::Tables<'_>) + 'a;
+pub type EventSink<'a> = dyn FnMut(&Event, &Tables<'_>) + 'a;
 
 /// Options for [`Trace::load`].
 #[derive(Default)]
@@ -147,6 +148,55 @@ pub struct LoadOptions<'p> {
     pub progress: Option<&'p mut dyn FnMut(Progress)>,
     /// Loading stops with [`LoadError::Cancelled`] soon after this is set.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Build the timelines on the calling thread only. By default a v2 trace's P and thread
+    /// lanes are built on a thread of their own, beside the goroutine lanes; the result is
+    /// the same. (Either way, ordering a large trace uses rayon's pool.)
+    pub one_thread: bool,
+}
+
+/// The timeline build of [`Trace::load_from`]: on this thread, or in two halves.
+enum Build<'scope> {
+    One(Builder),
+    Two(Pipeline<'scope>),
+}
+
+impl Build<'_> {
+    fn event(&mut self, ev: &Event, tables: &Tables<'_>, each: &mut EventSink<'_>) {
+        match self {
+            Self::One(b) => {
+                b.event(ev, tables);
+                each(ev, tables);
+            }
+            Self::Two(p) => p.event(ev, tables, each),
+        }
+    }
+
+    fn drain(&mut self, tables: &Tables<'_>, each: &mut EventSink<'_>) {
+        if let Self::Two(p) = self {
+            p.drain(tables, each);
+        }
+    }
+
+    fn last_time(&self) -> i64 {
+        match self {
+            Self::One(b) => b.last_time(),
+            Self::Two(p) => p.last_time(),
+        }
+    }
+
+    fn gap(&mut self, time: i64) {
+        match self {
+            Self::One(b) => b.gap(time),
+            Self::Two(p) => p.gap(time),
+        }
+    }
+
+    fn finish(self) -> Timelines {
+        match self {
+            Self::One(b) => b.finish(),
+            Self::Two(p) => p.finish(),
+        }
+    }
 }
 
 /// Something the loader could not read and skipped.
@@ -280,98 +330,108 @@ impl Trace {
             mut on_event,
             mut progress,
             cancel,
+            one_thread,
         } = options;
         let total = data.len() as u64;
-        let mut builder = Builder::new();
-        let mut warnings = Vec::new();
-        let mut events = 0u64;
-        let mut segment: Option<Vec<u8>> = None;
-        let mut base = 0u64;
-        loop {
-            let bytes: &[u8] = segment.as_deref().unwrap_or(data);
-            let mut reader = Reader::new(bytes).map_err(unreadable)?;
-            let mut failure = None;
-            while let Some(ev) = reader.next_event() {
-                match ev {
-                    Ok(ev) => {
-                        events += 1;
-                        if events.is_multiple_of(1 << 18) || ev.ty == crate::event::SYNC {
-                            if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-                                return Err(LoadError::Cancelled);
+        std::thread::scope(|scope| {
+            let mut builder = if one_thread {
+                Build::One(Builder::new())
+            } else {
+                Build::Two(Pipeline::new(scope))
+            };
+            let mut each = |ev: &Event, tables: &Tables<'_>| {
+                if let Some(f) = on_event.as_mut() {
+                    f(ev, tables);
+                }
+            };
+            let mut warnings = Vec::new();
+            let mut events = 0u64;
+            let mut segment: Option<Vec<u8>> = None;
+            let mut base = 0u64;
+            loop {
+                let bytes: &[u8] = segment.as_deref().unwrap_or(data);
+                let mut reader = Reader::new(bytes).map_err(unreadable)?;
+                let mut failure = None;
+                while let Some(ev) = reader.next_event() {
+                    match ev {
+                        Ok(ev) => {
+                            events += 1;
+                            if events.is_multiple_of(1 << 18) || ev.ty == crate::event::SYNC {
+                                if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                                    return Err(LoadError::Cancelled);
+                                }
+                                if ev.ty == crate::event::SYNC
+                                    && segment.is_none()
+                                    && let Some(m) = mapped
+                                    && let Some(g) = reader.tables().gens.last()
+                                    && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
+                                {
+                                    // The generations before this one are read (their tables
+                                    // stay readable: released pages come back when read).
+                                    m.release_prefix(s.1 as usize);
+                                }
+                                if let Some(p) = progress.as_mut() {
+                                    let done = reader
+                                        .tables()
+                                        .gens
+                                        .last()
+                                        .and_then(|g| spans.iter().find(|s| s.0 == g.generation))
+                                        .map_or(0, |s| s.1);
+                                    p(Progress {
+                                        bytes_done: done,
+                                        bytes_total: total,
+                                        events,
+                                    });
+                                }
                             }
-                            if ev.ty == crate::event::SYNC
-                                && segment.is_none()
-                                && let Some(m) = mapped
-                                && let Some(g) = reader.tables().gens.last()
-                                && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
-                            {
-                                // The generations before this one are read (their tables
-                                // stay readable: released pages come back when read).
-                                m.release_prefix(s.1 as usize);
-                            }
-                            if let Some(p) = progress.as_mut() {
-                                let done = reader
-                                    .tables()
-                                    .gens
-                                    .last()
-                                    .and_then(|g| spans.iter().find(|s| s.0 == g.generation))
-                                    .map_or(0, |s| s.1);
-                                p(Progress {
-                                    bytes_done: done,
-                                    bytes_total: total,
-                                    events,
-                                });
-                            }
+                            builder.event(&ev, reader.tables(), &mut each);
                         }
-                        builder.event(&ev, reader.tables());
-                        if let Some(f) = on_event.as_mut() {
-                            f(&ev, reader.tables());
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
                         }
-                    }
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
                     }
                 }
+                builder.drain(reader.tables(), &mut each);
+                let Some(error) = failure else {
+                    break;
+                };
+                if events == 0 && warnings.is_empty() {
+                    return Err(unreadable(error));
+                }
+                let last_gen = reader.tables().gens.last().map(|g| g.generation);
+                let damage = locate(data, bytes, base, &error, last_gen);
+                warnings.push(Warning {
+                    error,
+                    lost_from: damage.lost_from,
+                    lost_to: damage.resume.unwrap_or(total),
+                    generation: damage.generation,
+                    resumed: damage.resume.is_some(),
+                });
+                let Some(resume) = damage.resume else {
+                    break;
+                };
+                builder.gap(builder.last_time());
+                let mut buf = version.header();
+                base = resume.saturating_sub(buf.len() as u64);
+                buf.extend_from_slice(data.get(resume as usize..).unwrap_or_default());
+                segment = Some(buf);
             }
-            let Some(error) = failure else {
-                break;
-            };
-            if events == 0 && warnings.is_empty() {
-                return Err(unreadable(error));
+            if let Some(p) = progress.as_mut() {
+                p(Progress {
+                    bytes_done: total,
+                    bytes_total: total,
+                    events,
+                });
             }
-            let last_gen = reader.tables().gens.last().map(|g| g.generation);
-            let damage = locate(data, bytes, base, &error, last_gen);
-            warnings.push(Warning {
-                error,
-                lost_from: damage.lost_from,
-                lost_to: damage.resume.unwrap_or(total),
-                generation: damage.generation,
-                resumed: damage.resume.is_some(),
-            });
-            let Some(resume) = damage.resume else {
-                break;
-            };
-            builder.gap(builder.last_time());
-            let mut buf = version.header();
-            base = resume.saturating_sub(buf.len() as u64);
-            buf.extend_from_slice(data.get(resume as usize..).unwrap_or_default());
-            segment = Some(buf);
-        }
-        if let Some(p) = progress.as_mut() {
-            p(Progress {
-                bytes_done: total,
-                bytes_total: total,
+            Ok(Self {
+                path: None,
+                version,
+                size: total,
+                timelines: builder.finish(),
                 events,
-            });
-        }
-        Ok(Self {
-            path: None,
-            version,
-            size: total,
-            timelines: builder.finish(),
-            events,
-            warnings,
+                warnings,
+            })
         })
     }
 }
@@ -384,6 +444,7 @@ impl Trace {
             mut on_event,
             mut progress,
             cancel,
+            one_thread: _,
         } = options;
         let total = data.len() as u64;
         let report = |p: &mut Option<&mut dyn FnMut(Progress)>, done: u64, events: u64| {

@@ -154,3 +154,69 @@ fn garbage_is_unreadable_with_a_clear_error() {
         "{source}"
     );
 }
+
+/// Everything in the timelines but the interners' maps (which print in no fixed order):
+/// their contents by ID instead.
+fn timelines_text(t: &goroscope_trace::timeline::Timelines) -> String {
+    use goroscope_trace::timeline::{StackId, StrId};
+    let strings: Vec<&[u8]> = (0..t.strings.len())
+        .map(|i| t.strings.get(StrId(i as u32)))
+        .collect();
+    let stacks: Vec<Vec<_>> = (0..t.stacks.len())
+        .map(|i| t.stacks.frames(StackId(i as u32)).collect())
+        .collect();
+    format!(
+        "{:?} {:?} {strings:?} {stacks:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        t.start,
+        t.end,
+        t.goroutines,
+        t.procs,
+        t.threads,
+        t.gc,
+        t.stw,
+        t.tasks,
+        t.logs,
+        t.labels,
+        t.cpu_samples,
+        t.metrics,
+        t.clock
+    )
+}
+
+/// Loads `data` with the timelines built in two halves on two threads (the default) and on
+/// one thread; both must give the same trace.
+fn assert_two_halves_build_what_one_thread_builds(data: &[u8], what: &str) {
+    let two = Trace::load(data, LoadOptions::default()).unwrap();
+    let one = Trace::load(
+        data,
+        LoadOptions {
+            one_thread: true,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(two.events, one.events, "{what}");
+    assert_eq!(two.warnings, one.warnings, "{what}");
+    assert!(
+        timelines_text(&two.timelines) == timelines_text(&one.timelines),
+        "{what}: the timelines differ"
+    );
+}
+
+#[test]
+fn timelines_built_on_two_threads_are_those_built_on_one() {
+    for path in fixture_traces() {
+        let data = std::fs::read(&path).unwrap();
+        assert_two_halves_build_what_one_thread_builds(&data, &path.display().to_string());
+    }
+    // Across a gap: a damaged middle generation, skipped, then reading resumes.
+    let data = std::fs::read(fixture("longrun")).unwrap();
+    let gens = generations(&data);
+    let mut broken = data.clone();
+    broken[gens[1].1 as usize] = 0x7e;
+    assert_two_halves_build_what_one_thread_builds(&broken, "longrun, damaged");
+    // Cut short in its last generation.
+    let (_, start, end) = *gens.last().unwrap();
+    let cut = &data[..((start + end) / 2) as usize];
+    assert_two_halves_build_what_one_thread_builds(cut, "longrun, cut");
+}

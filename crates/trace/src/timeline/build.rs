@@ -4,8 +4,8 @@ use goroscope_format::v2::EventType;
 
 use super::intern::{Interner, StackId, StrId};
 use super::lane::Lane;
-use super::procs::{Effects, ProcPart};
-use super::records::{Counts, GoSpan, NO_THREAD_INDEX, Point};
+use super::procs::{COUNTS_RESOLUTION_NS, Effects, ProcPart};
+use super::records::{GoSpan, NO_THREAD_INDEX, Point};
 use super::{
     ClockSync, CpuSample, Goroutine, Interval, Label, Log, Metrics, Region, Stw, Task, Timelines,
 };
@@ -14,9 +14,6 @@ use crate::event::{
     Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, Resource, StringRef, Tables, ThreadId,
 };
 use crate::order::IdMap;
-
-/// The default coalescing window of the goroutine-count series.
-const COUNTS_RESOLUTION_NS: i64 = 1_000;
 
 /// Reads every event of `data` and builds its timelines. On a read error, returns the
 /// timelines of everything before it together with the error.
@@ -67,9 +64,6 @@ pub struct Builder {
     tasks: IdMap<u64, u32>,
     open_gc: Option<usize>,
     open_stw: IdMap<GoId, usize>,
-    counts: Counts,
-    /// The last point of `counts`, not yet in the lane.
-    pending_counts: Option<Counts>,
     first: bool,
     /// The last thread looked up, and its index (threads are few and events come in runs).
     last_thread: (ThreadId, u32),
@@ -101,8 +95,6 @@ impl Builder {
             tasks: IdMap::default(),
             open_gc: None,
             open_stw: IdMap::default(),
-            counts: Counts::default(),
-            pending_counts: None,
             first: true,
             last_thread: (-1, NO_THREAD_INDEX),
         }
@@ -129,15 +121,8 @@ impl Builder {
         each: &mut dyn FnMut(&Event, &Tables<'_>),
     ) {
         self.learn_threads(&fx.threads);
-        let mut busy = fx.busy.iter().peekable();
-        for (i, ev) in events.iter().enumerate() {
+        for ev in events {
             self.go_event(ev, tables);
-            while let Some(&&(at, time, n)) = busy.peek()
-                && at as usize == i
-            {
-                self.busy(time, n);
-                busy.next();
-            }
             each(ev, tables);
         }
     }
@@ -238,12 +223,6 @@ impl Builder {
         }
     }
 
-    /// Applies a change of the busy-thread count at `time`.
-    fn busy(&mut self, time: i64, busy: u32) {
-        self.counts.threads = busy;
-        self.push_counts(time);
-    }
-
     /// The index of goroutine `id`, adding it on first sight.
     #[inline]
     fn goroutine_index(&mut self, id: GoId) -> usize {
@@ -291,37 +270,6 @@ impl Builder {
             }
         }
         index
-    }
-
-    /// Records the counts at `time`: points closer than the resolution to the last one
-    /// replace it (keeping its time). The last point waits in `pending_counts` until a
-    /// later one does not replace it (re-encoding the lane's last record on every event
-    /// cost a tenth of the build).
-    fn push_counts(&mut self, time: i64) {
-        self.counts.time = time;
-        match &mut self.pending_counts {
-            Some(last) if time - last.time < self.t.metrics.counts_resolution => {
-                let t = last.time;
-                *last = self.counts;
-                last.time = t;
-            }
-            pending => {
-                if let Some(last) = pending.replace(self.counts) {
-                    self.t.metrics.counts.push(last);
-                }
-            }
-        }
-    }
-
-    fn count(&mut self, state: GoState, delta: i32) {
-        let slot = match state {
-            GoState::Runnable => &mut self.counts.runnable,
-            GoState::Running => &mut self.counts.running,
-            GoState::Waiting => &mut self.counts.waiting,
-            GoState::Syscall => &mut self.counts.syscall,
-            _ => return,
-        };
-        *slot = slot.saturating_add_signed(delta);
     }
 
     fn transition(&mut self, ev: &Event, tables: &Tables<'_>) {
@@ -402,9 +350,6 @@ impl Builder {
         } else {
             lane.push(span);
         }
-        self.count(old, -1);
-        self.count(new, 1);
-        self.push_counts(ev.time);
     }
 
     fn range(&mut self, ev: &Event, tables: &Tables<'_>) {
@@ -655,21 +600,18 @@ impl Builder {
         }
         self.open_gc = None;
         self.open_stw.clear();
-        self.counts = Counts::default();
-        self.push_counts(time);
     }
 
     /// Finishes the timelines.
     pub fn finish(mut self) -> Timelines {
-        if let Some(last) = self.pending_counts.take() {
-            self.t.metrics.counts.push(last);
-        }
         self.intern.finish();
+        self.procs.finish();
         let mut t = self.t;
         t.strings = self.intern.strings;
         t.stacks = self.intern.stacks;
         t.procs = self.procs.procs;
         t.threads = self.procs.threads;
+        t.metrics.counts = self.procs.counts_lane;
         t.goroutines.sort_by_key(|g| g.id);
         t.procs.sort_by_key(|p| p.id);
         for g in &mut t.goroutines {
@@ -686,47 +628,149 @@ impl Builder {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Events handed to the P and thread half at a time.
+const CHUNK_EVENTS: usize = 8192;
 
-    #[test]
-    fn counts_closer_than_the_resolution_replace_the_last_point() {
-        let mut b = Builder::new();
-        let res = b.t.metrics.counts_resolution;
-        // (time, runnable): runs of close points, far points, a point exactly one
-        // resolution after the last kept one.
-        let mut time = 0;
-        let mut steps = Vec::new();
-        for i in 0..200u32 {
-            time += match i % 7 {
-                0 => res * 3,
-                3 => res,
-                _ => res / 5,
-            };
-            steps.push((time, i));
+/// Chunks handed over before the goroutine half catches up with the oldest.
+const CHUNKS_AHEAD: usize = 2;
+
+/// What the goroutine half sends the P and thread half.
+enum ToProcs {
+    Events(Vec<Event>),
+    Gap(i64),
+}
+
+/// A [`Builder`] whose P and thread half runs on its own thread, a few thousand events
+/// ahead of the goroutine half on the caller's: the two halves of the build at once, for
+/// the same timelines. Made inside a [`std::thread::scope`].
+pub struct Pipeline<'scope> {
+    builder: Builder,
+    chunk: Vec<Event>,
+    spare: Vec<Vec<Event>>,
+    in_flight: usize,
+    to_procs: std::sync::mpsc::Sender<ToProcs>,
+    from_procs: std::sync::mpsc::Receiver<(Vec<Event>, Effects)>,
+    procs: std::thread::ScopedJoinHandle<'scope, ProcPart>,
+}
+
+impl<'scope> Pipeline<'scope> {
+    /// Starts the P and thread half on a thread of `scope`.
+    pub fn new<'env>(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        let (to_procs, rx) = std::sync::mpsc::channel::<ToProcs>();
+        let (tx, from_procs) = std::sync::mpsc::channel();
+        let spawn = std::thread::Builder::new()
+            .name("timelines: Ps and threads".into())
+            .spawn_scoped(scope, move || {
+                let mut part = ProcPart::new();
+                for msg in rx {
+                    match msg {
+                        ToProcs::Events(events) => {
+                            for ev in &events {
+                                part.event(ev);
+                            }
+                            let fx = part.take_effects();
+                            if tx.send((events, fx)).is_err() {
+                                break;
+                            }
+                        }
+                        ToProcs::Gap(time) => {
+                            part.gap(time);
+                            part.take_effects();
+                        }
+                    }
+                }
+                part
+            });
+        // Without a thread (none left to the process), the half runs as a panic would end it.
+        let procs = spawn.expect("a thread for the P and thread half of the timeline build");
+        Self {
+            builder: Builder::new(),
+            chunk: Vec::with_capacity(CHUNK_EVENTS),
+            spare: Vec::new(),
+            in_flight: 0,
+            to_procs,
+            from_procs,
+            procs,
         }
-        // The rule, on a plain vector: a point within the resolution of the last one
-        // replaces it and keeps its time.
-        let mut want: Vec<Counts> = Vec::new();
-        for &(time, runnable) in &steps {
-            let c = Counts {
-                time,
-                runnable,
-                ..Counts::default()
-            };
-            match want.last_mut() {
-                Some(l) if time - l.time < res => *l = Counts { time: l.time, ..c },
-                _ => want.push(c),
+    }
+
+    /// Feeds the next event ([`Builder::event`]). `each` is called after the event is
+    /// built, with `tables`, which may by then have tables of later generations too.
+    pub fn event(
+        &mut self,
+        ev: &Event,
+        tables: &Tables<'_>,
+        each: &mut dyn FnMut(&Event, &Tables<'_>),
+    ) {
+        self.chunk.push(*ev);
+        if self.chunk.len() == CHUNK_EVENTS {
+            self.hand_over();
+            if self.in_flight > CHUNKS_AHEAD {
+                self.catch_up(tables, each);
             }
         }
-        for &(time, runnable) in &steps {
-            b.counts.runnable = runnable;
-            b.push_counts(time);
+    }
+
+    /// Sends the events gathered so far to the P and thread half.
+    fn hand_over(&mut self) {
+        let next = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_EVENTS));
+        let events = std::mem::replace(&mut self.chunk, next);
+        // A closed channel means the other thread panicked; `finish` reports it.
+        if self.to_procs.send(ToProcs::Events(events)).is_ok() {
+            self.in_flight += 1;
         }
-        let t = b.finish();
-        let got: Vec<Counts> = t.metrics.counts.iter().collect();
-        assert_eq!(got, want);
-        assert!(want.len() > 40 && want.len() < 150, "{}", want.len());
+    }
+
+    /// Builds the goroutine half of the oldest chunk handed over.
+    fn catch_up(&mut self, tables: &Tables<'_>, each: &mut dyn FnMut(&Event, &Tables<'_>)) {
+        let Ok((mut events, fx)) = self.from_procs.recv() else {
+            self.in_flight = 0;
+            return;
+        };
+        self.in_flight -= 1;
+        self.builder.go_events(&events, &fx, tables, each);
+        events.clear();
+        self.spare.push(events);
+    }
+
+    /// Builds every event fed so far; `tables` must hold all of their tables.
+    pub fn drain(&mut self, tables: &Tables<'_>, each: &mut dyn FnMut(&Event, &Tables<'_>)) {
+        if !self.chunk.is_empty() {
+            self.hand_over();
+        }
+        while self.in_flight > 0 {
+            self.catch_up(tables, each);
+        }
+    }
+
+    /// The time of the last event built (after [`Pipeline::drain`], the last fed).
+    pub fn last_time(&self) -> i64 {
+        self.builder.last_time()
+    }
+
+    /// Marks a gap after `time` ([`Builder::gap`]); call [`Pipeline::drain`] first.
+    pub fn gap(&mut self, time: i64) {
+        debug_assert!(self.chunk.is_empty() && self.in_flight == 0);
+        let _ = self.to_procs.send(ToProcs::Gap(time));
+        self.builder.go_gap(time);
+    }
+
+    /// Finishes the timelines; call [`Pipeline::drain`] first.
+    pub fn finish(self) -> Timelines {
+        let Self {
+            mut builder,
+            to_procs,
+            procs,
+            ..
+        } = self;
+        drop(to_procs);
+        builder.procs = match procs.join() {
+            Ok(part) => part,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        builder.finish()
     }
 }

@@ -21,7 +21,7 @@ mod lane;
 mod procs;
 mod records;
 
-pub use build::{Builder, build};
+pub use build::{Builder, Pipeline, build};
 pub use intern::{Frame, StackId, Stacks, StrId, Strings};
 pub use lane::{CHUNK, Lane, LaneIter, Record, RecordBytes};
 pub use records::{Counts, GoSpan, NO_THREAD_INDEX, Point, ProcActivity, ProcSpan, ThreadSpan};

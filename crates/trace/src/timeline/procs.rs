@@ -1,18 +1,21 @@
-//! The P and thread half of the timeline build: every P's and every thread's lane, and the
-//! sweeps. It needs nothing from the other half and no tables, so it can run on its own
-//! thread ahead of the goroutine half (see [`super::build::Pipeline`]); what the goroutine
-//! half needs from it (thread indices and the busy-thread count) it hands over as
-//! [`Effects`].
+//! The P and thread half of the timeline build: every P's and every thread's lane, the
+//! sweeps, and the counts of goroutines by state and of busy threads. It needs nothing from
+//! the other half and no tables, so it can run on its own thread ahead of the goroutine
+//! half (see [`super::build::Pipeline`]); what the goroutine half needs from it (thread
+//! indices) it hands over as [`Effects`].
 
 use goroscope_format::v2::EventType;
 
 use super::lane::Lane;
-use super::records::{NO_THREAD_INDEX, ProcActivity, ProcSpan, ThreadSpan};
+use super::records::{Counts, NO_THREAD_INDEX, ProcActivity, ProcSpan, ThreadSpan};
 use super::{Interval, Proc, Sweep, Thread};
 use crate::event::{
     Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, ProcId, ProcState, Resource, ThreadId,
 };
 use crate::order::IdMap;
+
+/// The coalescing window of the goroutine-count series.
+pub(super) const COUNTS_RESOLUTION_NS: i64 = 1_000;
 
 /// P IDs below this are looked up in a table rather than a map (a damaged trace may name
 /// any ID; real ones are below GOMAXPROCS).
@@ -23,16 +26,6 @@ const P_SLOTS: ProcId = 1 << 12;
 pub(super) struct Effects {
     /// Threads seen for the first time: their ID and index, in order.
     pub threads: Vec<(ThreadId, u32)>,
-    /// Changes of the number of busy threads: the event's position (counted by
-    /// [`ProcPart::event`] since the effects were last taken), its time and the new count.
-    pub busy: Vec<(u32, i64, u32)>,
-}
-
-impl Effects {
-    /// Whether there is nothing to hand over.
-    pub fn is_empty(&self) -> bool {
-        self.threads.is_empty() && self.busy.is_empty()
-    }
 }
 
 /// Builds the P and thread lanes from events fed in order.
@@ -40,6 +33,11 @@ impl Effects {
 pub(super) struct ProcPart {
     pub procs: Vec<Proc>,
     pub threads: Vec<Thread>,
+    /// The goroutine and busy-thread counts (`Metrics::counts`).
+    pub counts_lane: Lane<Counts>,
+    counts: Counts,
+    /// The last point of `counts`, not yet in the lane.
+    pending_counts: Option<Counts>,
     ps: IdMap<ProcId, (u32, Option<u32>)>,
     /// Per P ID below [`P_SLOTS`]: its index, or `u32::MAX` (the hot path of `ps`).
     p_slots: Vec<u32>,
@@ -53,8 +51,6 @@ pub(super) struct ProcPart {
     /// the goroutine half clamps them).
     end: i64,
     first: bool,
-    /// Events fed since the effects were last taken.
-    position: u32,
     effects: Effects,
 }
 
@@ -63,6 +59,9 @@ impl ProcPart {
         Self {
             procs: Vec::new(),
             threads: Vec::new(),
+            counts_lane: Lane::default(),
+            counts: Counts::default(),
+            pending_counts: None,
             ps: IdMap::default(),
             p_slots: Vec::new(),
             ms: IdMap::default(),
@@ -71,23 +70,58 @@ impl ProcPart {
             last_thread: (-1, NO_THREAD_INDEX),
             end: 0,
             first: true,
-            position: 0,
             effects: Effects::default(),
         }
     }
 
-    /// What was learned since the last call; event positions start again from zero.
+    /// What was learned since the last call.
     pub fn take_effects(&mut self) -> Effects {
-        self.position = 0;
         std::mem::take(&mut self.effects)
     }
 
     /// Takes back effects handed over by [`ProcPart::take_effects`], to reuse their buffers.
     pub fn recycle(&mut self, mut fx: Effects) {
-        if self.effects.is_empty() {
+        if self.effects.threads.is_empty() {
             fx.threads.clear();
-            fx.busy.clear();
             self.effects = fx;
+        }
+    }
+
+    /// Records the counts at `time`: points closer than the resolution to the last one
+    /// replace it (keeping its time). The last point waits in `pending_counts` until a
+    /// later one does not replace it (re-encoding the lane's last record on every event
+    /// cost a tenth of the build).
+    pub fn push_counts(&mut self, time: i64) {
+        self.counts.time = time;
+        match &mut self.pending_counts {
+            Some(last) if time - last.time < COUNTS_RESOLUTION_NS => {
+                let t = last.time;
+                *last = self.counts;
+                last.time = t;
+            }
+            pending => {
+                if let Some(last) = pending.replace(self.counts) {
+                    self.counts_lane.push(last);
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, state: GoState, delta: i32) {
+        let slot = match state {
+            GoState::Runnable => &mut self.counts.runnable,
+            GoState::Running => &mut self.counts.running,
+            GoState::Waiting => &mut self.counts.waiting,
+            GoState::Syscall => &mut self.counts.syscall,
+            _ => return,
+        };
+        *slot = slot.saturating_add_signed(delta);
+    }
+
+    /// Ends the build: the last count point joins its lane.
+    pub fn finish(&mut self) {
+        if let Some(last) = self.pending_counts.take() {
+            self.counts_lane.push(last);
         }
     }
 
@@ -107,7 +141,6 @@ impl ProcPart {
             }
             _ => {}
         }
-        self.position += 1;
     }
 
     #[inline]
@@ -157,9 +190,8 @@ impl ProcPart {
             } else {
                 self.busy_threads = self.busy_threads.saturating_sub(1);
             }
-            self.effects
-                .busy
-                .push((self.position, time, self.busy_threads));
+            self.counts.threads = self.busy_threads;
+            self.push_counts(time);
         }
         self.m_state[i as usize] = (np, ng);
         // While the thread holds a P, the goroutine it runs is on the P's lane; the thread's
@@ -248,6 +280,9 @@ impl ProcPart {
                 if old == new {
                     return;
                 }
+                self.count(old, -1);
+                self.count(new, 1);
+                self.push_counts(t);
                 // What the goroutine's thread and P do now.
                 match (old, new) {
                     (_, GoState::Running) => {
@@ -372,8 +407,8 @@ impl ProcPart {
         }
     }
 
-    /// Marks a gap after `time` (see [`super::Builder::gap`]): Ps and threads become idle
-    /// and no thread is busy.
+    /// Marks a gap after `time` (see [`super::Builder::gap`]): Ps and threads become idle,
+    /// and the counts start again from zero.
     pub fn gap(&mut self, time: i64) {
         let procs: Vec<ProcId> = self.ps.keys().copied().collect();
         for p in procs {
@@ -384,7 +419,52 @@ impl ProcPart {
             self.set_thread(time, m, Some(NO_PROC), Some(NO_GOROUTINE));
         }
         self.busy_threads = 0;
-        // The goroutine half starts its counts again from zero at the gap.
-        self.effects.busy.clear();
+        self.counts = Counts::default();
+        self.push_counts(time);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_closer_than_the_resolution_replace_the_last_point() {
+        let mut b = ProcPart::new();
+        let res = COUNTS_RESOLUTION_NS;
+        // (time, runnable): runs of close points, far points, a point exactly one
+        // resolution after the last kept one.
+        let mut time = 0;
+        let mut steps = Vec::new();
+        for i in 0..200u32 {
+            time += match i % 7 {
+                0 => res * 3,
+                3 => res,
+                _ => res / 5,
+            };
+            steps.push((time, i));
+        }
+        // The rule, on a plain vector: a point within the resolution of the last one
+        // replaces it and keeps its time.
+        let mut want: Vec<Counts> = Vec::new();
+        for &(time, runnable) in &steps {
+            let c = Counts {
+                time,
+                runnable,
+                ..Counts::default()
+            };
+            match want.last_mut() {
+                Some(l) if time - l.time < res => *l = Counts { time: l.time, ..c },
+                _ => want.push(c),
+            }
+        }
+        for &(time, runnable) in &steps {
+            b.counts.runnable = runnable;
+            b.push_counts(time);
+        }
+        b.finish();
+        let got: Vec<Counts> = b.counts_lane.iter().collect();
+        assert_eq!(got, want);
+        assert!(want.len() > 40 && want.len() < 150, "{}", want.len());
     }
 }
