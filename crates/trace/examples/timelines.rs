@@ -64,6 +64,34 @@ fn main() {
         mb(t.metrics.counts.heap_bytes()),
         mb(t.heap_bytes() - g_lanes - p_lanes - m_lanes - t.metrics.counts.heap_bytes()),
     );
+    let regions: usize = t
+        .goroutines
+        .iter()
+        .map(|g| g.regions.capacity() * size_of::<goroscope_trace::timeline::Region>())
+        .sum();
+    let assists: usize = t
+        .goroutines
+        .iter()
+        .map(|g| g.assists.capacity() * size_of::<goroscope_trace::timeline::Interval>())
+        .sum();
+    let sweeps: usize = t
+        .procs
+        .iter()
+        .map(|p| p.sweeps.capacity() * size_of::<goroscope_trace::timeline::Sweep>())
+        .sum();
+    println!(
+        "regions {:.1} MB, assists {:.1} MB, sweeps {:.1} MB ({}), heap_alloc {:.1} MB, heap_goal {:.1}, goroutine structs {:.1} MB, cpu samples {}, logs {}, labels {}",
+        mb(regions),
+        mb(assists),
+        mb(sweeps),
+        t.procs.iter().map(|p| p.sweeps.len()).sum::<usize>(),
+        mb(t.metrics.heap_alloc.heap_bytes()),
+        mb(t.metrics.heap_goal.heap_bytes()),
+        mb(t.goroutines.len() * size_of::<goroscope_trace::timeline::Goroutine>()),
+        t.cpu_samples.len(),
+        t.logs.len(),
+        t.labels.len()
+    );
     if std::env::var_os("GOROSCOPE_DIGEST").is_some() {
         // Everything but the interners' maps (whose order is random): their contents by ID.
         let mut h = DigestWriter(std::hash::DefaultHasher::new());

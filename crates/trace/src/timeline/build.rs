@@ -617,9 +617,11 @@ impl Builder {
         for g in &mut t.goroutines {
             g.spans.shrink_to_fit();
             g.regions.shrink_to_fit();
+            g.assists.shrink_to_fit();
         }
         for p in &mut t.procs {
             p.spans.shrink_to_fit();
+            p.sweeps.shrink_to_fit();
         }
         for m in &mut t.threads {
             m.spans.shrink_to_fit();

@@ -222,9 +222,9 @@ pub struct RecordBytes {
 }
 
 impl RecordBytes {
-    /// The most bytes a record may take: eight uvarints of ten bytes (no record has more
-    /// than seven fields and a head byte).
-    pub const CAPACITY: usize = 128;
+    /// The most bytes a record may take. The longest encodings: a goroutine span, a head
+    /// byte and seven uvarints, at most 56 bytes; the counts, six uvarints, at most 60.
+    pub const CAPACITY: usize = 64;
 
     /// Bytes copied at once when appending a short record.
     const SHORT: usize = 16;

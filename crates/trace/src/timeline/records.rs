@@ -189,9 +189,12 @@ impl Record for ProcSpan {
 
     #[inline(always)]
     fn encode(&self, prev: &Self, out: &mut RecordBytes) {
-        out.byte(self.activity as u8);
+        // The head byte holds the activity and the low six bits of `g + 1` (goroutine IDs
+        // run into the tens of thousands: a byte less than a zigzag uvarint of them).
+        let g = self.g.wrapping_add(1) as u64;
+        out.byte(self.activity as u8 | ((g as u8 & 0x3f) << 2));
         out.put(self.time.wrapping_sub(prev.time) as u64);
-        out.put_i(self.g.wrapping_add(1));
+        out.put(g >> 6);
         out.put(u64::from(self.m.wrapping_add(1)));
     }
 
@@ -201,8 +204,8 @@ impl Record for ProcSpan {
         *pos += 1;
         Self {
             time: prev.time.wrapping_add(enc::get(bytes, pos) as i64),
-            activity: ProcActivity::from_u8(head),
-            g: enc::get_i(bytes, pos).wrapping_sub(1),
+            activity: ProcActivity::from_u8(head & 3),
+            g: ((enc::get(bytes, pos) << 6) | u64::from(head >> 2)).wrapping_sub(1) as i64,
             m: (enc::get(bytes, pos) as u32).wrapping_sub(1),
         }
     }
@@ -423,5 +426,49 @@ mod tests {
         ];
         cs.iter().for_each(|&x| c.push(x));
         assert_eq!(c.iter().collect::<Vec<_>>(), cs);
+    }
+
+    #[test]
+    fn proc_spans_keep_every_goroutine_id() {
+        // IDs around the six bits kept in the head byte, large ones, and what a damaged
+        // trace may name (any i64).
+        let ids = [
+            -1,
+            0,
+            62,
+            63,
+            64,
+            8191,
+            25_000,
+            1 << 40,
+            i64::MAX,
+            i64::MIN,
+            -2,
+        ];
+        let activities = [
+            ProcActivity::Idle,
+            ProcActivity::Running,
+            ProcActivity::Syscall,
+            ProcActivity::NotExist,
+        ];
+        let spans: Vec<ProcSpan> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| ProcSpan {
+                time: i as i64 * 1000,
+                activity: activities[i % 4],
+                g,
+                m: if i % 3 == 0 {
+                    NO_THREAD_INDEX
+                } else {
+                    i as u32
+                },
+            })
+            .collect();
+        let mut lane = Lane::default();
+        for &s in &spans {
+            lane.push(s);
+        }
+        assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
     }
 }
