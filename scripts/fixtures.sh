@@ -32,6 +32,7 @@ cd "$ROOT"
 REF=1.27.3 # the toolchain whose tools produce every reference output
 MIXED_VERSIONS=(1.21.13 1.22.10 1.23.9 1.24.11 1.25.5 1.26.6 1.27.3)
 REF_ONLY_SCENARIOS=(sched annotations longrun flightrecorder)
+CPU_VERSIONS=(1.21.13 1.27.3) # cpuprofile: CPU samples in a v1 and a v2 trace
 PPROF_KINDS=(net sync syscall sched)
 TRACE_MAX=1500000      # bytes per trace
 TOTAL_MAX=25000000     # bytes for all of fixtures/
@@ -43,6 +44,7 @@ all_ids() {
     local v s
     for v in "${MIXED_VERSIONS[@]}"; do echo "mixed-go$v"; done
     for s in "${REF_ONLY_SCENARIOS[@]}"; do echo "$s-go$REF"; done
+    for v in "${CPU_VERSIONS[@]}"; do echo "cpuprofile-go$v"; done
 }
 
 usage() {
@@ -294,7 +296,9 @@ file is rewritten from the `reference/*/manifest.tsv` tables on every run.
   `main.leakyForever`). `annotations`: tasks, child tasks, nested regions, logs,
   a task ended on another goroutine, regions open at stop. `longrun`: 2.6 s,
   several generations. `flightrecorder`: a `runtime/trace.FlightRecorder`
-  snapshot taken mid-run (Go >= 1.25).
+  snapshot taken mid-run (Go >= 1.25). `cpuprofile`: the CPU profiler runs while
+  the trace is recorded, so the trace holds CPU samples (three goroutines
+  burning CPU in `main.hash`, `main.sieve` and `main.collatz`).
 - `traces/<scenario>-go<version>.trace`: written by that Go release with
   GOMAXPROCS=2. Traces differ from run to run; their reference files always
   match the committed trace.

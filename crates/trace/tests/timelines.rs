@@ -169,3 +169,63 @@ fn metrics_and_ranges_are_present() {
     let max_runnable = t.metrics.counts.iter().map(|c| c.runnable).max().unwrap();
     assert!(max_runnable > 0);
 }
+
+/// Go's `-d=parsed` output for a fixture (kept gzipped when large).
+fn parsed_reference(trace: &std::path::Path) -> String {
+    use std::io::Read;
+    let dir = reference_dir(trace);
+    if let Ok(text) = std::fs::read_to_string(dir.join("parsed.txt")) {
+        return text;
+    }
+    let file = std::fs::File::open(dir.join("parsed.txt.gz")).expect("a parsed reference");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .expect("gunzip the parsed reference");
+    text
+}
+
+#[test]
+fn cpu_samples_land_on_the_goroutines_that_burned_the_cpu() {
+    let mut checked = 0;
+    for path in fixture_traces() {
+        if !path.to_string_lossy().contains("cpuprofile") {
+            continue;
+        }
+        let t = timelines(&path).expect("a cpuprofile fixture loads");
+        // Go's own reading of the trace has one StackSample per sample.
+        let go = parsed_reference(&path);
+        let want = go.lines().filter(|l| l.contains(" StackSample ")).count();
+        assert!(want > 10, "{}: {want} samples", path.display());
+        assert_eq!(t.cpu_samples.len(), want, "{}", path.display());
+        assert!(t.cpu_samples.windows(2).all(|w| w[0].time <= w[1].time));
+        // The three CPU burners take (nearly) every sample, each while running.
+        let mut on_burners = 0;
+        for s in &t.cpu_samples {
+            let burning = t.stacks.frames(s.stack).any(|f| {
+                ["main.hash", "main.sieve", "main.collatz"]
+                    .contains(&t.strings.lossy(f.func).as_ref())
+            });
+            let Some(g) = t.goroutine(s.g).filter(|_| burning) else {
+                continue;
+            };
+            on_burners += 1;
+            let span = g.spans.index_at(s.time).and_then(|i| g.spans.get(i));
+            assert!(
+                span.is_some_and(|sp| sp.state == GoState::Running && sp.p == s.p),
+                "{}: a sample at {} on G{} outside its running span on P{}: {span:?}",
+                path.display(),
+                s.time,
+                s.g,
+                s.p
+            );
+        }
+        assert!(
+            on_burners * 10 >= want * 9,
+            "{}: {on_burners} of {want} samples on the burners",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "a v1 and a v2 cpuprofile fixture");
+}

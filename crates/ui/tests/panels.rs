@@ -11,6 +11,7 @@ use goroscope_trace::event::GoState;
 use goroscope_ui::panels::Tab;
 use goroscope_ui::timeline::{Header, Item};
 use goroscope_ui::{TraceModel, TraceViewer};
+use std::collections::HashMap;
 
 const SIZE: Vec2 = Vec2::new(1280.0, 860.0);
 
@@ -482,43 +483,50 @@ fn the_critical_path_of_a_wait_runs_through_its_releaser() {
 
 #[test]
 fn cpu_samples_are_indexed_by_goroutine_and_p() {
+    // A trace recorded with the CPU profiler on: its samples are in the timelines.
     let path = goroscope_testkit::fixtures_dir()
         .join("traces")
-        .join("sched-go1.27.3.trace");
-    let mut trace = Trace::open(&path).expect("fixture");
-    let tl = &mut trace.timelines;
-    let (g, p) = (tl.goroutines[3].id, tl.procs[1].id);
-    let t = (tl.start + tl.end) / 2;
-    for k in 0..5 {
-        tl.cpu_samples.push(goroscope_trace::timeline::CpuSample {
-            time: t + k * 1000,
-            g,
-            p,
-            m: 0,
-            stack: goroscope_trace::timeline::StackId::NONE,
-        });
+        .join("cpuprofile-go1.27.3.trace");
+    let trace = Trace::open(&path).expect("fixture");
+    let tl = &trace.timelines;
+    assert!(tl.cpu_samples.len() > 10);
+    // The goroutine with the most samples, and every sample's P.
+    let mut per_g: HashMap<i64, usize> = HashMap::new();
+    let mut per_p: HashMap<i64, usize> = HashMap::new();
+    for s in &tl.cpu_samples {
+        *per_g.entry(s.g).or_default() += 1;
+        *per_p.entry(s.p).or_default() += 1;
     }
+    let (&g, &n) = per_g
+        .iter()
+        .filter(|(g, _)| **g >= 0)
+        .max_by_key(|(g, n)| (**n, -**g))
+        .expect("samples on goroutines");
+    let gi = tl.goroutine_index(g).expect("the sampled goroutine");
     let model = TraceModel::new(trace);
     use goroscope_ui::model::SamplesOf;
-    let gs = model.samples(SamplesOf::Goroutine(3));
-    assert_eq!(gs.len(), 5);
-    assert!(gs.iter().all(|s| s.1 >= t));
-    assert_eq!(model.samples(SamplesOf::Proc(1)).len(), 5);
-    assert!(model.samples(SamplesOf::Goroutine(4)).is_empty());
-    // The ticks are drawn on the goroutine's and the P's lanes, zoomed in and out.
+    let gs = model.samples(SamplesOf::Goroutine(gi));
+    assert_eq!(gs.len(), n);
+    assert!(gs.windows(2).all(|w| w[0].1 <= w[1].1));
+    let tl = model.timelines();
+    for (pi, p) in tl.procs.iter().enumerate() {
+        let want = per_p.get(&p.id).copied().unwrap_or(0);
+        assert_eq!(model.samples(SamplesOf::Proc(pi)).len(), want);
+    }
+    // The ticks are drawn on the goroutine's lane, zoomed in on its first sample.
+    let first = gs[0].1;
+    let name = tl.strings.lossy(tl.goroutines[gi].name).into_owned();
     let mut v = TraceViewer::new(model);
-    v.timeline.jump_to(&v.model, Item::Goroutine(3));
+    v.timeline.jump_to(&v.model, Item::Goroutine(gi));
     let mut h = harness(v);
     let t0 = h.state().model.timelines().start;
-    h.state_mut()
-        .timeline
-        .view
-        .show_range((t - t0) as f64, (t - t0 + 10_000) as f64, 0.5);
+    h.state_mut().timeline.view.show_range(
+        (first - t0 - 50_000) as f64,
+        (first - t0 + 50_000) as f64,
+        0.5,
+    );
     h.run();
-    h.get_by_label(&format!("G{g} {}", {
-        let tl = h.state().model.timelines();
-        tl.strings.lossy(tl.goroutines[3].name).into_owned()
-    }));
+    h.get_by_label(&format!("G{g} {name}"));
 }
 
 #[test]
