@@ -65,6 +65,20 @@ pub fn list_dir(dir: &Path, all_files: bool) -> std::io::Result<Vec<DirEntry>> {
     Ok(out)
 }
 
+/// Seconds after which the dialog lists its directory again, so that traces written while
+/// it is open (a test run, a download) show up.
+pub const RELIST_SECS: f64 = 1.0;
+
+/// A directory as the dialog last listed it.
+#[derive(Debug, Clone)]
+struct Listing {
+    dir: PathBuf,
+    all_files: bool,
+    /// When it was listed (egui's input time).
+    at: f64,
+    entries: Result<Vec<DirEntry>, String>,
+}
+
 /// A modal dialog to pick a trace: browse directories, or type a path.
 #[derive(Debug, Clone, Default)]
 pub struct FileDialog {
@@ -74,7 +88,7 @@ pub struct FileDialog {
     path_text: String,
     /// List every file, not only traces.
     all_files: bool,
-    listing: Option<(PathBuf, bool, Result<Vec<DirEntry>, String>)>,
+    listing: Option<Listing>,
     error: Option<String>,
     focus_path: bool,
 }
@@ -153,21 +167,27 @@ impl FileDialog {
                 ui.monospace(self.dir.display().to_string());
             });
             ui.separator();
-            let stale = self
-                .listing
-                .as_ref()
-                .is_none_or(|(d, all, _)| *d != self.dir || *all != self.all_files);
+            let now = ui.input(|i| i.time);
+            let stale = self.listing.as_ref().is_none_or(|l| {
+                l.dir != self.dir || l.all_files != self.all_files || now - l.at >= RELIST_SECS
+            });
             if stale {
-                let l = list_dir(&self.dir, self.all_files).map_err(|e| e.to_string());
-                self.listing = Some((self.dir.clone(), self.all_files, l));
+                self.listing = Some(Listing {
+                    dir: self.dir.clone(),
+                    all_files: self.all_files,
+                    at: now,
+                    entries: list_dir(&self.dir, self.all_files).map_err(|e| e.to_string()),
+                });
             }
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs_f64(RELIST_SECS));
             let mut enter = None;
             let mut pick = None;
             ScrollArea::vertical()
                 .max_height(320.0)
                 .min_scrolled_height(320.0)
                 .auto_shrink([false, false])
-                .show(ui, |ui| match self.listing.as_ref().map(|l| &l.2) {
+                .show(ui, |ui| match self.listing.as_ref().map(|l| &l.entries) {
                     Some(Ok(entries)) if entries.is_empty() => {
                         ui.weak(if self.all_files {
                             "This directory is empty."

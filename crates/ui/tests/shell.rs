@@ -135,6 +135,22 @@ fn dialog_fixture(name: &str) -> (PathBuf, Harness<'static, App>) {
 }
 
 #[test]
+fn the_open_dialog_shows_traces_written_while_it_is_open() {
+    let (dir, mut h) = dialog_fixture("dialog-relist");
+    h.get_by_label("a.trace");
+    assert!(h.query_by_label("fresh.trace").is_none());
+    std::fs::write(dir.join("fresh.trace"), b"written later").expect("file");
+    std::fs::remove_file(dir.join("b.out")).expect("remove");
+    // Frames go on (each a quarter of a second of egui's time): the directory is listed
+    // again within a second.
+    let steps = (goroscope_ui::open::RELIST_SECS / 0.25).ceil() as usize + 1;
+    h.run_steps(steps);
+    h.get_by_label("fresh.trace");
+    assert!(h.query_by_label("b.out").is_none());
+    h.get_by_label("a.trace");
+}
+
+#[test]
 fn open_dialog_browses_filters_and_opens() {
     let (dir, mut h) = dialog_fixture("dialog");
     h.get_by_label("Open a trace");
