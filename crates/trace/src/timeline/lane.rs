@@ -58,6 +58,7 @@ impl<R: Record> Default for Lane<R> {
 
 impl<R: Record> Lane<R> {
     /// Appends a record. Its time must not be before the last record's.
+    #[inline]
     pub fn push(&mut self, r: R) {
         debug_assert!(self.len == 0 || r.time() >= self.last.time());
         if (self.len as usize).is_multiple_of(CHUNK) {
