@@ -105,26 +105,52 @@ fn main() {
                     .collect()
             })
             .collect();
-        std::fmt::Write::write_fmt(
-            &mut h,
-            format_args!(
-                "{:?}{:?}{strings:?}{stacks:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
-                t.start,
-                t.end,
-                t.goroutines,
-                t.procs,
-                t.threads,
-                t.gc,
-                t.stw,
-                t.tasks,
-                t.logs,
-                t.labels,
-                t.cpu_samples,
-                t.metrics,
-                t.clock
-            ),
-        )
-        .expect("hashing");
+        // Lanes by their records, not their bytes (the encoding may change).
+        let w = &mut h;
+        let mut put = |args: std::fmt::Arguments<'_>| {
+            std::fmt::Write::write_fmt(w, args).expect("hashing");
+        };
+        put(format_args!("{:?}{:?}{strings:?}{stacks:?}", t.start, t.end));
+        for g in &t.goroutines {
+            put(format_args!(
+                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+                g.id,
+                g.created,
+                g.creator,
+                g.creation_stack,
+                g.start_stack,
+                g.name,
+                g.ended,
+                g.regions,
+                g.assists,
+                g.gc_worker
+            ));
+            g.spans.iter().for_each(|r| put(format_args!("{r:?}")));
+        }
+        for p in &t.procs {
+            put(format_args!("{:?}{:?}", p.id, p.sweeps));
+            p.spans.iter().for_each(|r| put(format_args!("{r:?}")));
+        }
+        for m in &t.threads {
+            put(format_args!("{:?}", m.id));
+            m.spans.iter().for_each(|r| put(format_args!("{r:?}")));
+        }
+        let mt = &t.metrics;
+        for lane in [&mt.heap_alloc, &mt.heap_goal, &mt.gomaxprocs] {
+            lane.iter().for_each(|r| put(format_args!("{r:?}")));
+        }
+        mt.counts.iter().for_each(|r| put(format_args!("{r:?}")));
+        put(format_args!(
+            "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+            mt.counts_resolution,
+            t.gc,
+            t.stw,
+            t.tasks,
+            t.logs,
+            t.labels,
+            t.cpu_samples,
+            t.clock
+        ));
         println!("digest {:016x}", h.0.finish());
     }
 }

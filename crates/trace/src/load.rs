@@ -156,18 +156,42 @@ pub struct LoadOptions<'p> {
 
 /// The timeline build of [`Trace::load_from`]: on this thread, or in two halves.
 enum Build<'scope> {
-    One(Builder),
+    /// The builder, and the events read but not yet built.
+    One(Builder, Vec<Event>),
     Two(Pipeline<'scope>),
 }
 
 impl Build<'_> {
-    fn event(&mut self, ev: &Event, tables: &Tables<'_>, each: &mut EventSink<'_>) {
+    /// Appends the reader's next events to the events not yet built: whether there were
+    /// any (or the error that ends the stream), and where they start.
+    fn read(&mut self, reader: &mut Reader<'_>) -> (Result<bool, Error>, usize) {
+        let buf = match self {
+            Self::One(_, buf) => buf,
+            Self::Two(p) => p.gathering(),
+        };
+        let from = buf.len();
+        (reader.next_events(buf), from)
+    }
+
+    /// The events not yet built, from `from` on.
+    fn pending(&mut self, from: usize) -> &[Event] {
         match self {
-            Self::One(b) => {
-                b.event(ev, tables);
-                each(ev, tables);
+            Self::One(_, buf) => &buf[from..],
+            Self::Two(p) => &p.gathering()[from..],
+        }
+    }
+
+    /// Builds what [`Build::read`] read (or hands it over to be built).
+    fn built(&mut self, tables: &Tables<'_>, each: &mut EventSink<'_>) {
+        match self {
+            Self::One(b, buf) => {
+                for ev in buf.iter() {
+                    b.event(ev, tables);
+                    each(ev, tables);
+                }
+                buf.clear();
             }
-            Self::Two(p) => p.event(ev, tables, each),
+            Self::Two(p) => p.gathered(tables, each),
         }
     }
 
@@ -179,21 +203,21 @@ impl Build<'_> {
 
     fn last_time(&self) -> i64 {
         match self {
-            Self::One(b) => b.last_time(),
+            Self::One(b, _) => b.last_time(),
             Self::Two(p) => p.last_time(),
         }
     }
 
     fn gap(&mut self, time: i64) {
         match self {
-            Self::One(b) => b.gap(time),
+            Self::One(b, _) => b.gap(time),
             Self::Two(p) => p.gap(time),
         }
     }
 
     fn finish(self) -> Timelines {
         match self {
-            Self::One(b) => b.finish(),
+            Self::One(b, _) => b.finish(),
             Self::Two(p) => p.finish(),
         }
     }
@@ -335,7 +359,7 @@ impl Trace {
         let total = data.len() as u64;
         std::thread::scope(|scope| {
             let mut builder = if one_thread {
-                Build::One(Builder::new())
+                Build::One(Builder::new(), Vec::new())
             } else {
                 Build::Two(Pipeline::new(scope))
             };
@@ -352,45 +376,55 @@ impl Trace {
                 let bytes: &[u8] = segment.as_deref().unwrap_or(data);
                 let mut reader = Reader::new(bytes).map_err(unreadable)?;
                 let mut failure = None;
-                while let Some(ev) = reader.next_event() {
-                    match ev {
-                        Ok(ev) => {
-                            events += 1;
-                            if events.is_multiple_of(1 << 18) || ev.ty == crate::event::SYNC {
-                                if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-                                    return Err(LoadError::Cancelled);
-                                }
-                                if ev.ty == crate::event::SYNC
-                                    && segment.is_none()
-                                    && let Some(m) = mapped
-                                    && let Some(g) = reader.tables().gens.last()
-                                    && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
-                                {
-                                    // The generations before this one are read (their tables
-                                    // stay readable: released pages come back when read).
-                                    m.release_prefix(s.1 as usize);
-                                }
-                                if let Some(p) = progress.as_mut() {
-                                    let done = reader
-                                        .tables()
-                                        .gens
-                                        .last()
-                                        .and_then(|g| spans.iter().find(|s| s.0 == g.generation))
-                                        .map_or(0, |s| s.1);
-                                    p(Progress {
-                                        bytes_done: done,
-                                        bytes_total: total,
-                                        events,
-                                    });
-                                }
-                            }
-                            builder.event(&ev, reader.tables(), &mut each);
-                        }
+                loop {
+                    // The next events, appended in bulk to the build's buffer.
+                    let (read, from) = builder.read(&mut reader);
+                    match read {
+                        Ok(true) => {}
+                        Ok(false) => break,
                         Err(e) => {
                             failure = Some(e);
                             break;
                         }
                     }
+                    let new = builder.pending(from);
+                    let before = events;
+                    events += new.len() as u64;
+                    let crossed = before >> 18 != events >> 18;
+                    // Cancellation and progress are looked at every 2^18 events and at
+                    // every Sync (a new generation).
+                    let tables = reader.tables();
+                    let mut check = crossed;
+                    for sync in new.iter().filter(|ev| ev.ty == crate::event::SYNC) {
+                        check = true;
+                        if segment.is_none()
+                            && let Some(m) = mapped
+                            && let Some(g) = tables.gen_tables(sync.table).or(tables.gens.last())
+                            && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
+                        {
+                            // The generations before this one are read (their tables stay
+                            // readable: released pages come back when read).
+                            m.release_prefix(s.1 as usize);
+                        }
+                    }
+                    if check {
+                        if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                            return Err(LoadError::Cancelled);
+                        }
+                        if let Some(p) = progress.as_mut() {
+                            let done = tables
+                                .gens
+                                .last()
+                                .and_then(|g| spans.iter().find(|s| s.0 == g.generation))
+                                .map_or(0, |s| s.1);
+                            p(Progress {
+                                bytes_done: done,
+                                bytes_total: total,
+                                events,
+                            });
+                        }
+                    }
+                    builder.built(reader.tables(), &mut each);
                 }
                 builder.drain(reader.tables(), &mut each);
                 let Some(error) = failure else {

@@ -713,6 +713,22 @@ impl<'scope> Pipeline<'scope> {
         }
     }
 
+    /// The events gathered and not yet handed over, to append to (then call
+    /// [`Pipeline::gathered`]).
+    pub fn gathering(&mut self) -> &mut Vec<Event> {
+        &mut self.chunk
+    }
+
+    /// Hands over the events appended to [`Pipeline::gathering`] once there are enough.
+    pub fn gathered(&mut self, tables: &Tables<'_>, each: &mut dyn FnMut(&Event, &Tables<'_>)) {
+        if self.chunk.len() >= CHUNK_EVENTS {
+            self.hand_over();
+            if self.in_flight > CHUNKS_AHEAD {
+                self.catch_up(tables, each);
+            }
+        }
+    }
+
     /// Sends the events gathered so far to the P and thread half.
     fn hand_over(&mut self) {
         let next = self
