@@ -1,5 +1,6 @@
 //! Wire decoding throughput: index a v2 trace, decode every generation's tables, and decode
-//! every event of every batch with an `EventCursor` (no ordering).
+//! every event of every batch with an `EventCursor` (no ordering): a batch at a time
+//! (`for_each_event`), and one event at a time (`next_into`).
 //!
 //! The input is `GOROSCOPE_BENCH_TRACE` if set, else the smallest `bench-data/*.trace` of at
 //! least 40 MB (make them with `just big-traces`); without one, the largest bundled fixture,
@@ -13,8 +14,30 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use goroscope_format::v2::{self, EventCursor, RawEvent};
 
-/// Decodes everything; returns the number of events and a checksum of their arguments.
+/// Decodes everything, each batch with `EventCursor::for_each_event`; returns the number of
+/// events and a checksum of their arguments.
 fn decode_all(data: &[u8]) -> (u64, u64) {
+    let idx = v2::index(data).expect("a v2 trace");
+    let mut n = 0u64;
+    let mut sum = 0u64;
+    for span in &idx.generations {
+        let g = v2::decode(data, idx.version, span).expect("a well-formed generation");
+        for t in &g.threads {
+            for b in &t.batches {
+                EventCursor::new(b.body)
+                    .for_each_event(|_, ev| {
+                        n += 1;
+                        sum = sum.wrapping_add(ev.dt ^ ev.args[0]);
+                    })
+                    .expect("well-formed events");
+            }
+        }
+    }
+    (n, sum)
+}
+
+/// [`decode_all`] one event at a time, with `EventCursor::next_into`.
+fn decode_all_next_into(data: &[u8]) -> (u64, u64) {
     let idx = v2::index(data).expect("a v2 trace");
     let mut n = 0u64;
     let mut sum = 0u64;
@@ -52,7 +75,8 @@ fn decode(c: &mut Criterion) {
         return;
     };
     let data = std::fs::read(&path).expect("read the trace");
-    let (events, _) = decode_all(&data);
+    let (events, sum) = decode_all(&data);
+    assert_eq!(decode_all_next_into(&data), (events, sum));
     eprintln!(
         "decode: {} ({} bytes, {events} events)",
         path.display(),
@@ -70,6 +94,9 @@ fn decode(c: &mut Criterion) {
     });
     g.bench_function("index+tables+events", |b| {
         b.iter(|| decode_all(black_box(&data)));
+    });
+    g.bench_function("index+tables+events, one at a time", |b| {
+        b.iter(|| decode_all_next_into(black_box(&data)));
     });
     g.finish();
 }

@@ -186,17 +186,26 @@ fn exercise(data: &[u8], with_text: bool) -> usize {
                 }
                 for batch in generation.threads.iter().flat_map(|t| &t.batches) {
                     let mut cursor = EventCursor::new(batch.body);
-                    loop {
+                    let mut one_by_one = Vec::new();
+                    let error = loop {
                         match cursor.next_event() {
-                            Ok(Some(_)) => events += 1,
-                            Ok(None) => break,
+                            Ok(Some(ev)) => {
+                                events += 1;
+                                one_by_one.push(ev);
+                            }
+                            Ok(None) => break None,
                             Err(e) => {
                                 let at = batch.body_offset + e.pos as u64;
                                 assert!(at <= len, "event error at {at} > {len}");
-                                break;
+                                break Some(e);
                             }
                         }
-                    }
+                    };
+                    // Decoding the whole batch at once gives the same events and error.
+                    let mut all = Vec::new();
+                    let result = EventCursor::new(batch.body).for_each_event(|_, ev| all.push(ev));
+                    assert_eq!(result.err(), error);
+                    assert_eq!(all, one_by_one);
                 }
             }
         }

@@ -181,7 +181,10 @@ impl MipBuilder {
                 origin: start,
                 shift,
                 key_cat: key_cat.min(3),
-                levels: vec![Vec::new()],
+                // Every bucket up to `end`'s, and the one `finish` flushes.
+                levels: vec![Vec::with_capacity(
+                    ((duration >> shift) + 2).min(1 << 24) as usize
+                )],
             },
             cur: 0,
             dur: [0; 4],
@@ -191,23 +194,19 @@ impl MipBuilder {
         }
     }
 
-    fn width(&self) -> u64 {
-        1u64 << self.mip.shift
-    }
-
     fn bucket_of(&self, t: i64) -> u64 {
         (t.saturating_sub(self.mip.origin).max(0) as u64) >> self.mip.shift
     }
 
     fn flush(&mut self) {
-        let w = self.width() as f64;
+        let shift = self.mip.shift;
         let mut b = Bucket {
             key: self.key,
             count: self.count,
             ..Bucket::default()
         };
         for (f, d) in b.frac.iter_mut().zip(self.dur) {
-            *f = ((d as f64 / w) * 255.0).round().min(255.0) as u8;
+            *f = frac255(d, shift);
         }
         self.mip.levels[0].push(b);
         self.dur = [0; 4];
@@ -224,16 +223,17 @@ impl MipBuilder {
     }
 
     /// Adds a span `[start, end)` of category `cat` (`None`: empty time) with `key`.
+    #[inline]
     pub fn add(&mut self, start: i64, end: i64, cat: Option<u8>, key: u32) {
-        let b = self.bucket_of(start);
+        let mut b = self.bucket_of(start);
         self.advance_to(b);
         self.count = self.count.saturating_add(1);
         let Some(cat) = cat.map(|c| c.min(3)) else {
             return;
         };
+        // The span's part in each bucket it covers, from bucket `b` (that of `t`) on.
         let mut t = start.max(self.mip.origin);
         while t < end {
-            let b = self.bucket_of(t);
             self.advance_to(b);
             let bucket_end = self.mip.origin + ((b + 1) << self.mip.shift) as i64;
             let seg_end = end.min(bucket_end);
@@ -244,6 +244,7 @@ impl MipBuilder {
                 self.key = u16::try_from(key).unwrap_or(u16::MAX);
             }
             t = seg_end;
+            b += 1;
         }
     }
 
@@ -263,6 +264,19 @@ impl MipBuilder {
             l.shrink_to_fit();
         }
         self.mip
+    }
+}
+
+/// `d` ns of a bucket `2^shift` ns wide as a fraction of 255, rounded half up (as
+/// `(d / 2^shift * 255.0).round()` gives it, without the call `round` is on x86-64).
+fn frac255(d: u64, shift: u32) -> u8 {
+    match shift {
+        0 => d.saturating_mul(255).min(255) as u8,
+        // Below 2^53, d * 255 / 2^shift is exact as a float too.
+        1..=45 => ((d.min(1 << shift) * 255 + (1 << (shift - 1))) >> shift).min(255) as u8,
+        _ => ((d as f64 / (1u64 << shift.min(63)) as f64) * 255.0)
+            .round()
+            .min(255.0) as u8,
     }
 }
 
@@ -415,6 +429,18 @@ mod tests {
         let total: u32 = cols.iter().map(|c| c.count).sum();
         assert_eq!(total, 1000);
         assert!(mip.heap_bytes() < 1000 * 3);
+    }
+
+    #[test]
+    fn fractions_round_as_floats_do() {
+        for shift in [0u32, 1, 2, 5, 11, 20, 33, 40, 55, 56, 62] {
+            let w = 1u64 << shift;
+            let ds = [0, 1, w / 3, w / 2, w / 255, w / 510, w / 510 + 1, w - 1, w];
+            for d in ds.into_iter().chain((0..600).map(|i| w / 600 * i)) {
+                let want = ((d as f64 / w as f64) * 255.0).round().min(255.0) as u8;
+                assert_eq!(frac255(d, shift), want, "d {d} shift {shift}");
+            }
+        }
     }
 
     #[test]

@@ -152,27 +152,56 @@ impl TraceModel {
             group_of[i] = gi;
             groups[gi as usize].goroutines.push(i as u32);
         }
-        let per_goroutine = par_map(&tl.goroutines, |g| {
-            let dense = g.spans.len() > MIP_MIN_SPANS;
-            let mut mip = dense.then(|| {
-                let first = g.spans.get(0).map_or(tl.start, |s| s.time);
-                MipBuilder::new(first, tl.end, g.spans.len(), go_cat::WAITING)
+        // The wait kind of each string used as a block reason, classified once.
+        let wait_kinds = wait_kinds(tl);
+        // The metric series' summaries on a thread of their own, meanwhile.
+        let series = || {
+            let weight = |c: &Counts| u64::from(c.running + c.runnable + c.syscall + c.waiting);
+            (
+                SeriesMip::build(&tl.metrics.counts, tl.end, weight),
+                SeriesMip::build(&tl.metrics.heap_alloc, tl.end, |p: &Point| p.value),
+                SeriesMip::build(&tl.metrics.heap_goal, tl.end, |p: &Point| p.value),
+            )
+        };
+        let (per_goroutine, (counts_mip, heap_mip, goal_mip)) = std::thread::scope(|s| {
+            let series = std::thread::Builder::new()
+                .name("goroscope-lod-series".to_owned())
+                .spawn_scoped(s, series)
+                .map_err(|_| series);
+            let per_goroutine = par_map(&tl.goroutines, |g| {
+                let dense = g.spans.len() > MIP_MIN_SPANS;
+                let mut mip = dense.then(|| {
+                    let first = g.spans.get(0).map_or(tl.start, |s| s.time);
+                    MipBuilder::new(first, tl.end, g.spans.len(), go_cat::WAITING)
+                });
+                let mut running = 0i64;
+                for (s, e) in ends(&g.spans, tl.end) {
+                    if s.state == GoState::Running {
+                        running += e - s.time;
+                    }
+                    if let Some(m) = mip.as_mut() {
+                        let cat = go_category(&s);
+                        // The key only counts in the key category, waiting.
+                        let key = if cat == Some(go_cat::WAITING) {
+                            wait_kinds
+                                .get(s.reason.0 as usize)
+                                .copied()
+                                .unwrap_or_else(|| WaitKind::of(tl.strings.get(s.reason)) as u32)
+                        } else {
+                            0
+                        };
+                        m.add(s.time, e, cat, key);
+                    }
+                }
+                (mip.map(MipBuilder::finish), running)
             });
-            let mut running = 0i64;
-            for (s, e) in ends(&g.spans, tl.end) {
-                if s.state == GoState::Running {
-                    running += e - s.time;
-                }
-                if let Some(m) = mip.as_mut() {
-                    m.add(
-                        s.time,
-                        e,
-                        go_category(&s),
-                        WaitKind::of(tl.strings.get(s.reason)) as u32,
-                    );
-                }
-            }
-            (mip.map(MipBuilder::finish), running)
+            let series = match series {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(series) => series(),
+            };
+            (per_goroutine, series)
         });
         let mut go_mips = Vec::with_capacity(n);
         for (i, (mip, running)) in per_goroutine.into_iter().enumerate() {
@@ -196,6 +225,7 @@ impl TraceModel {
         }
         let mut slots: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
         let groups = order.iter().filter_map(|&i| slots[i].take()).collect();
+        let running_keys = RunningKeys::new(tl, &group_of);
         let proc_mips = par_map(&tl.procs, |p| {
             (p.spans.len() > MIP_MIN_SPANS).then(|| {
                 let first = p.spans.get(0).map_or(tl.start, |s| s.time);
@@ -205,7 +235,7 @@ impl TraceModel {
                     let (cat, key) = if s.g == last.0 && s.activity == ProcActivity::Running {
                         last.1.unzip()
                     } else {
-                        let ck = proc_category(tl, &group_of, &s);
+                        let ck = proc_category(&running_keys, &s);
                         if s.activity == ProcActivity::Running {
                             last = (s.g, ck);
                         }
@@ -227,10 +257,6 @@ impl TraceModel {
                 m.finish()
             })
         });
-        let weight = |c: &Counts| u64::from(c.running + c.runnable + c.syscall + c.waiting);
-        let counts_mip = SeriesMip::build(&tl.metrics.counts, tl.end, weight);
-        let heap_mip = SeriesMip::build(&tl.metrics.heap_alloc, tl.end, |p: &Point| p.value);
-        let goal_mip = SeriesMip::build(&tl.metrics.heap_goal, tl.end, |p: &Point| p.value);
         let (task_lanes, task_lane_of) = pack_tasks(tl);
         let task_lane_reach = task_lanes
             .iter()
@@ -441,20 +467,83 @@ pub fn go_category(s: &GoSpan) -> Option<u8> {
     }
 }
 
+/// The wait kind of each string (by [`StrId`]) as a block reason, classified once rather
+/// than at every waiting span.
+fn wait_kinds(tl: &Timelines) -> Vec<u32> {
+    (0..tl.strings.len())
+        .map(|i| WaitKind::of(tl.strings.get(StrId(i as u32))) as u32)
+        .collect()
+}
+
+/// The summary category and key of P spans running each goroutine, looked up by goroutine
+/// ID in a table when IDs are dense enough (one lookup per P span instead of a binary
+/// search).
+struct RunningKeys<'a> {
+    tl: &'a Timelines,
+    /// By goroutine index.
+    by_index: Vec<(u8, u32)>,
+    /// By goroutine ID, if the IDs are dense enough; IDs of no goroutine map to
+    /// [`RunningKeys::UNKNOWN`].
+    by_id: Vec<(u8, u32)>,
+}
+
+impl<'a> RunningKeys<'a> {
+    /// The category and key of a goroutine that is not in the timelines.
+    const UNKNOWN: (u8, u32) = (proc_cat::USER, u32::MAX);
+
+    fn new(tl: &'a Timelines, group_of: &[u32]) -> Self {
+        let by_index: Vec<(u8, u32)> = tl
+            .goroutines
+            .iter()
+            .zip(group_of)
+            .map(|(g, &group)| {
+                if g.gc_worker {
+                    (proc_cat::GC, 0)
+                } else {
+                    (proc_cat::USER, group)
+                }
+            })
+            .collect();
+        let max_id = tl.goroutines.last().map_or(-1, |g| g.id);
+        let dense = usize::try_from(max_id).is_ok_and(|m| m < 4 * tl.goroutines.len() + (1 << 16))
+            && tl.goroutines.first().is_none_or(|g| g.id >= 0);
+        let mut by_id = Vec::new();
+        if dense {
+            by_id = vec![Self::UNKNOWN; usize::try_from(max_id + 1).unwrap_or(0)];
+            for (g, &k) in tl.goroutines.iter().zip(&by_index) {
+                by_id[g.id as usize] = k;
+            }
+        }
+        Self {
+            tl,
+            by_index,
+            by_id,
+        }
+    }
+
+    /// The category and key of goroutine `g` (an ID of 0 or more).
+    fn get(&self, g: GoId) -> (u8, u32) {
+        if !self.by_id.is_empty() {
+            return usize::try_from(g)
+                .ok()
+                .and_then(|i| self.by_id.get(i))
+                .copied()
+                .unwrap_or(Self::UNKNOWN);
+        }
+        match self.tl.goroutine_index(g) {
+            Some(i) => self.by_index[i],
+            None => Self::UNKNOWN,
+        }
+    }
+}
+
 /// The summary category and key of a P span.
-fn proc_category(tl: &Timelines, group_of: &[u32], s: &ProcSpan) -> Option<(u8, u32)> {
+fn proc_category(keys: &RunningKeys<'_>, s: &ProcSpan) -> Option<(u8, u32)> {
     match s.activity {
         ProcActivity::Idle | ProcActivity::NotExist => None,
         ProcActivity::Syscall => Some((proc_cat::SYSCALL, 0)),
         ProcActivity::Running if s.g < 0 => Some((proc_cat::SCHED, 0)),
-        ProcActivity::Running => {
-            let i = tl.goroutines.binary_search_by_key(&s.g, |g| g.id).ok();
-            match i {
-                Some(i) if tl.goroutines[i].gc_worker => Some((proc_cat::GC, 0)),
-                Some(i) => Some((proc_cat::USER, group_of[i])),
-                None => Some((proc_cat::USER, u32::MAX)),
-            }
-        }
+        ProcActivity::Running => Some(keys.get(s.g)),
     }
 }
 
