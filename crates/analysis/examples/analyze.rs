@@ -192,10 +192,12 @@ fn main() {
             while let Some(ev) = stream.next_event() {
                 u.event(&ev.expect("a valid trace"), stream.tables());
             }
-            let curve = MmuCurve::new(&u.finish());
-            curve.mmu(1_000_000)
+            let utils = u.finish();
+            let curve = MmuCurve::new(&utils);
+            (curve.mmu(1_000_000), utils)
         });
-        println!("  mmu(1ms) = {curve:.4}");
+        println!("  mmu(1ms) = {:.4}", curve.0);
+        digest("mmu", &curve);
     }
     if run("pprof") {
         let (profiles, _) = stage("pprof", || {

@@ -161,9 +161,12 @@ impl PathFinder<'_> {
         // walked again into time per (stack, category), which is all their sites and profile
         // need (the slowest one's come from its segments).
         let slowest = order[0].0;
-        let (found, (path, (others, median_times))) = rayon::join(
+        // The slowest path's totals are its segments' (the same split of the same pieces),
+        // so it is not walked twice: on a trace with one task across it all, that walk
+        // is most of the breakdown.
+        let (others_found, (path, (others, median_times))) = rayon::join(
             || {
-                order
+                order[1..]
                     .par_iter()
                     .map(|&(target, _)| {
                         let (duration, totals) = self.totals(target)?;
@@ -192,7 +195,14 @@ impl PathFinder<'_> {
                 )
             },
         );
-        let paths = found?;
+        let path = path?;
+        let mut paths = Vec::with_capacity(n);
+        paths.push(PathSummary {
+            target: slowest,
+            duration: path.duration(),
+            totals: path.totals,
+        });
+        paths.extend(others_found?);
         let mut durations: Vec<Duration> = paths.iter().map(|p| p.duration).collect();
         let duration = Distribution::of(&mut durations);
         let mut sum = CategoryTotals::default();
@@ -200,7 +210,6 @@ impl PathFinder<'_> {
             sum.add_all(&p.totals);
         }
         let median = paths[n - 1 - rank];
-        let path = path?;
         let own = site_times([&path]);
         let median_times = match median_times {
             Some(times) => times?,

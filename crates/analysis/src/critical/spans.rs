@@ -187,6 +187,8 @@ pub(super) struct SpanReader<'t> {
     procs: Chunks<ProcSpan>,
     /// The STW pause index found last (see [`SpanReader::stw_from`]).
     stw_hint: usize,
+    /// A piece's parts, kept between pieces to save an allocation per piece.
+    parts: Vec<(Time, Time, Category, StrId)>,
 }
 
 impl<'t> SpanReader<'t> {
@@ -196,6 +198,7 @@ impl<'t> SpanReader<'t> {
             go: Chunks::default(),
             procs: Chunks::default(),
             stw_hint: 0,
+            parts: Vec::new(),
         }
     }
 
@@ -493,7 +496,8 @@ impl<'t> Context<'t> {
             });
             return;
         }
-        let mut parts = Vec::new();
+        let mut parts = std::mem::take(&mut spans.parts);
+        parts.clear();
         self.split(spans, p.gi, base, p.start, p.end, |a, b, category, why| {
             parts.push((a, b, category, why));
         });
@@ -544,6 +548,7 @@ impl<'t> Context<'t> {
         if let Some(l) = last {
             self.put(spans, sink, l);
         }
+        spans.parts = parts;
     }
 
     /// Hands a finished segment to the sink (finding holders if it wants them).
