@@ -13,7 +13,9 @@
 //! and the peak above the memory before it. With STAGE names (`events`, `blocking`,
 //! `sched`, `findings`, `critical`; or `summary`, `mmu`, `pprof` for a pass of each alone)
 //! it runs only those after loading. With `GOROSCOPE_DIGEST` set, it also prints a hash of
-//! each result (of its `Debug` form), to check that a change leaves the results alone.
+//! each result (of its `Debug` form), to check that a change leaves the results alone; the
+//! critical paths, which the stage finds in brief as the report shows them, are then walked
+//! again whole (outside the stage) to hash every segment and to check the briefs.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -292,32 +294,52 @@ fn main() {
                 .iter()
                 .find(|g| matches!(t.strings.get(g.name), b"runtime.main" | b"main.main"))
                 .or_else(|| t.goroutines.first());
+            // In brief, as the report shows it.
             let path = g.and_then(|g| {
                 let first = g.spans.iter().next().map_or(t.start, |s| s.time);
-                finder.goroutine(g.id, first.max(t.start), g.ended.unwrap_or(t.end))
+                let target = critical::Target::Goroutine {
+                    g: g.id,
+                    start: first.max(t.start),
+                    end: g.ended.unwrap_or(t.end),
+                };
+                finder.brief(target, PathFinder::KEEP)
             });
-            (path.into_iter().collect(), Vec::new())
+            (path.into_iter().collect::<Vec<_>>(), Vec::new())
         });
+        // The digests hash every segment of the paths the report shows in brief: each is
+        // walked again whole (outside the stage), and its brief checked against the stage's.
+        let finder = PathFinder::new(t);
+        let whole = |brief: &critical::PathBrief| {
+            let p = finder.path(brief.target).expect("the path of a brief");
+            assert_eq!(&p.brief(t, PathFinder::KEEP), brief, "a brief and its path");
+            p
+        };
         for b in &breakdowns {
             let slowest = &b.slowest.path;
             println!(
                 "  {:?}: {} paths; slowest {} segments",
                 t.strings.lossy(b.kind),
                 b.paths.len(),
-                slowest.segments.len()
+                slowest.segment_count
             );
+            if std::env::var_os("GOROSCOPE_DIGEST").is_none() {
+                continue;
+            }
+            let slowest = whole(slowest);
             // What the report shows.
             let shown = (
                 (&b.paths, b.skipped, &b.duration, &b.mean),
                 (b.median.duration, &b.median.totals, &b.median_sites),
                 (b.slowest.paths.len(), &b.slowest.mean, &b.slowest.sites),
-                (&b.slowest.profile, flat::CriticalPath::of(slowest)),
+                (&b.slowest.profile, flat::CriticalPath::of(&slowest)),
             );
             digest("critical", &shown);
         }
         for p in &paths {
-            println!("  path of {} segments", p.segments.len());
-            digest("critical", &flat::CriticalPath::of(p));
+            println!("  path of {} segments", p.segment_count);
+            if std::env::var_os("GOROSCOPE_DIGEST").is_some() {
+                digest("critical", &flat::CriticalPath::of(&whole(p)));
+            }
         }
     }
     println!(
