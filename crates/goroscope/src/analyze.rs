@@ -57,11 +57,12 @@ pub struct Analyses {
 }
 
 impl Analyses {
-    /// Runs the analyses on a loaded trace.
+    /// Runs the analyses on a loaded trace (blocking attribution beside the scheduler
+    /// diagnostics: they only read the timelines).
     pub fn of(trace: &Trace, options: &sched::Options, config: &Config) -> Self {
         let t = &trace.timelines;
-        let blocking = blocking::analyze(t);
-        let sched = sched::diagnose(t, options);
+        let (blocking, sched) =
+            rayon::join(|| blocking::analyze(t), || sched::diagnose(t, options));
         let findings = findings::evaluate(t, &blocking, &sched, config);
         Self {
             blocking,
