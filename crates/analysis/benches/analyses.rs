@@ -28,7 +28,7 @@ fn report_paths(t: &Timelines) -> usize {
             .iter()
             .take(5)
             .filter_map(|&(k, _)| finder.task_kind(k))
-            .map(|b| b.slowest.path.segments.len())
+            .map(|b| b.slowest.path.segment_count)
             .sum();
     }
     let g = t

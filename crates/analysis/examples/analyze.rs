@@ -5,14 +5,17 @@
 //! ```
 //!
 //! Loads the trace (the timelines), then runs each analysis as the commands do: the goroutine
-//! summary and the MMU (one more pass over the events), Go's four pprof profiles (another
-//! pass), blocking attribution with the released-by profile, the scheduler diagnostics, the
-//! findings, and the critical paths the report shows (every task type, else the main
-//! goroutine). For each stage it prints the wall time, the process's CPU time (all threads,
-//! user + system), the resident memory after it and the peak above the memory before it.
-//! With STAGE names (`summary`, `mmu`, `pprof`, `blocking`, `sched`, `findings`, `critical`)
+//! summary, the MMU and Go's four pprof profiles in one more pass over the events
+//! (`events`, an [`EventAnalyses`] pass), blocking attribution with the released-by
+//! profile, the scheduler diagnostics, the findings, and the critical paths the report
+//! shows (every task type, else the main goroutine). For each stage it prints the wall
+//! time, the process's CPU time (all threads, user + system), the resident memory after it
+//! and the peak above the memory before it. With STAGE names (`events`, `blocking`,
+//! `sched`, `findings`, `critical`; or `summary`, `mmu`, `pprof` for a pass of each alone)
 //! it runs only those after loading. With `GOROSCOPE_DIGEST` set, it also prints a hash of
-//! each result (of its `Debug` form), to check that a change leaves the results alone.
+//! each result (of its `Debug` form), to check that a change leaves the results alone; the
+//! critical paths, which the stage finds in brief as the report shows them, are then walked
+//! again whole (outside the stage) to hash every segment and to check the briefs.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,7 +24,7 @@ use goroscope_analysis::critical::{self, PathFinder};
 use goroscope_analysis::findings::{self, Config};
 use goroscope_analysis::pprof;
 use goroscope_analysis::summary::Summarizer;
-use goroscope_analysis::{MmuCurve, MutatorUtilization, UtilFlags, blocking, sched};
+use goroscope_analysis::{EventAnalyses, MmuCurve, MutatorUtilization, UtilFlags, blocking, sched};
 use goroscope_trace::{EventStream, Trace, TraceData};
 
 /// The process's CPU time so far, all threads, user + system (from `/proc/self/stat`).
@@ -149,11 +152,26 @@ mod flat {
     }
 }
 
+/// The samples of Go's four profiles.
+fn samples(profiles: &pprof::GoProfiles) -> u64 {
+    [
+        pprof::GoProfileKind::Net,
+        pprof::GoProfileKind::Sync,
+        pprof::GoProfileKind::Syscall,
+        pprof::GoProfileKind::Sched,
+    ]
+    .into_iter()
+    .map(|k| profiles.get(k).total_count())
+    .sum()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: analyze TRACE [STAGE...]");
     let only: Vec<String> = args.collect();
     let run = |s: &str| only.is_empty() || only.iter().any(|o| o == s);
+    // A pass of one analysis alone only when named.
+    let named = |s: &str| only.iter().any(|o| o == s);
     let path = Path::new(&path);
     let (cpu0, wall0) = (cpu_time(), Instant::now());
 
@@ -167,7 +185,34 @@ fn main() {
         t.tasks.len()
     );
     let data = TraceData::open(path).expect("a readable trace");
-    if run("summary") {
+    if run("events") {
+        let r = stage("events", || {
+            let mut stream = EventStream::new(&data).expect("a trace");
+            let analyses = EventAnalyses::new()
+                .with_summary()
+                .with_utilization(UtilFlags::GO_TOOL_TRACE)
+                .with_profiles();
+            let (r, error) = analyses.run(&mut stream);
+            assert!(error.is_none(), "a valid trace");
+            let s = r.summary.expect("a summary");
+            let groups = s.groups();
+            let utils = r.utilization.expect("utilization");
+            let curve = MmuCurve::new(&utils);
+            let profiles = r.profiles.expect("profiles");
+            ((s, groups), (curve.mmu(1_000_000), utils), profiles)
+        });
+        println!(
+            "  {} goroutines, {} groups; mmu(1ms) = {:.4}; {} samples",
+            r.0.0.goroutines.len(),
+            r.0.1.len(),
+            r.1.0,
+            samples(&r.2)
+        );
+        digest("summary", &r.0);
+        digest("mmu", &r.1);
+        digest("pprof", &r.2);
+    }
+    if named("summary") {
         let s = stage("summary", || {
             let mut stream = EventStream::new(&data).expect("a trace");
             let mut s = Summarizer::new();
@@ -185,33 +230,26 @@ fn main() {
         );
         digest("summary", &s);
     }
-    if run("mmu") {
+    if named("mmu") {
         let curve = stage("mmu", || {
             let mut stream = EventStream::new(&data).expect("a trace");
             let mut u = MutatorUtilization::new(UtilFlags::GO_TOOL_TRACE);
             while let Some(ev) = stream.next_event() {
                 u.event(&ev.expect("a valid trace"), stream.tables());
             }
-            let curve = MmuCurve::new(&u.finish());
-            curve.mmu(1_000_000)
+            let utils = u.finish();
+            let curve = MmuCurve::new(&utils);
+            (curve.mmu(1_000_000), utils)
         });
-        println!("  mmu(1ms) = {curve:.4}");
+        println!("  mmu(1ms) = {:.4}", curve.0);
+        digest("mmu", &curve);
     }
-    if run("pprof") {
+    if named("pprof") {
         let (profiles, _) = stage("pprof", || {
             let mut stream = EventStream::new(&data).expect("a trace");
             pprof::go_profiles(&mut stream)
         });
-        let n: u64 = [
-            pprof::GoProfileKind::Net,
-            pprof::GoProfileKind::Sync,
-            pprof::GoProfileKind::Syscall,
-            pprof::GoProfileKind::Sched,
-        ]
-        .into_iter()
-        .map(|k| profiles.get(k).total_count())
-        .sum();
-        println!("  {n} samples");
+        println!("  {} samples", samples(&profiles));
         digest("pprof", &profiles);
     }
     let b = (run("blocking") || run("findings")).then(|| {
@@ -256,32 +294,52 @@ fn main() {
                 .iter()
                 .find(|g| matches!(t.strings.get(g.name), b"runtime.main" | b"main.main"))
                 .or_else(|| t.goroutines.first());
+            // In brief, as the report shows it.
             let path = g.and_then(|g| {
                 let first = g.spans.iter().next().map_or(t.start, |s| s.time);
-                finder.goroutine(g.id, first.max(t.start), g.ended.unwrap_or(t.end))
+                let target = critical::Target::Goroutine {
+                    g: g.id,
+                    start: first.max(t.start),
+                    end: g.ended.unwrap_or(t.end),
+                };
+                finder.brief(target, PathFinder::KEEP)
             });
-            (path.into_iter().collect(), Vec::new())
+            (path.into_iter().collect::<Vec<_>>(), Vec::new())
         });
+        // The digests hash every segment of the paths the report shows in brief: each is
+        // walked again whole (outside the stage), and its brief checked against the stage's.
+        let finder = PathFinder::new(t);
+        let whole = |brief: &critical::PathBrief| {
+            let p = finder.path(brief.target).expect("the path of a brief");
+            assert_eq!(&p.brief(t, PathFinder::KEEP), brief, "a brief and its path");
+            p
+        };
         for b in &breakdowns {
             let slowest = &b.slowest.path;
             println!(
                 "  {:?}: {} paths; slowest {} segments",
                 t.strings.lossy(b.kind),
                 b.paths.len(),
-                slowest.segments.len()
+                slowest.segment_count
             );
+            if std::env::var_os("GOROSCOPE_DIGEST").is_none() {
+                continue;
+            }
+            let slowest = whole(slowest);
             // What the report shows.
             let shown = (
                 (&b.paths, b.skipped, &b.duration, &b.mean),
                 (b.median.duration, &b.median.totals, &b.median_sites),
                 (b.slowest.paths.len(), &b.slowest.mean, &b.slowest.sites),
-                (&b.slowest.profile, flat::CriticalPath::of(slowest)),
+                (&b.slowest.profile, flat::CriticalPath::of(&slowest)),
             );
             digest("critical", &shown);
         }
         for p in &paths {
-            println!("  path of {} segments", p.segments.len());
-            digest("critical", &flat::CriticalPath::of(p));
+            println!("  path of {} segments", p.segment_count);
+            if std::env::var_os("GOROSCOPE_DIGEST").is_some() {
+                digest("critical", &flat::CriticalPath::of(&whole(p)));
+            }
         }
     }
     println!(

@@ -32,10 +32,14 @@
 //! [`PathFinder`] walks one interval in O(segments · log spans): spans are read from the
 //! goroutines' compressed lanes one chunk at a time (a few thousand chunks are kept), and
 //! goroutines, STW pauses and assists are found by binary search; only the pauses and each
-//! goroutine's assists are sorted (and merged where they overlap) up front. [`PathFinder::totals`] walks without keeping segments. [`PathFinder::task_kind`]
-//! analyses every task of a type in parallel (rayon) and compares the slowest 1% with the
-//! median task ([`Breakdown`]): why slow requests are slow. On a 285 MB trace (50M spans),
-//! its 762 tasks of one type take about 3 s on 2 cores.
+//! goroutine's assists are sorted (and merged where they overlap) up front.
+//! [`PathFinder::totals`] walks without keeping segments, and [`PathFinder::brief`] into
+//! what a report shows of a path ([`PathBrief`]: totals, sites, goroutines and the longest
+//! segments). [`PathFinder::task_kind`] analyses every task of a type in parallel (rayon)
+//! and compares the slowest 1% with the median task ([`Breakdown`]): why slow requests are
+//! slow. On a 285 MB trace (50M spans),
+//! the breakdowns of its two task types (762 tasks, and one across the whole trace) take
+//! about 2.5 s of CPU.
 //!
 //! [`DependencyGraph`] is the same model as a whole-trace graph (petgraph): nodes are span
 //! boundaries of goroutines, edges are each goroutine's continuity, wait edges (from a waiter,
@@ -78,7 +82,7 @@ use crate::summary::Duration;
 pub use breakdown::{Breakdown, PathSummary, Slowest, task_kinds};
 pub use graph::{Dep, DepKind, DependencyGraph, GraphError, GraphPath, Node};
 
-use spans::{Context, Piece, Segments, Sink, SiteTimes, SpanReader, Wake};
+use spans::{Brief, Context, Piece, Segments, Sink, SiteTimes, SpanReader, Wake};
 
 /// What a stretch of a critical path was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -282,6 +286,38 @@ pub struct CriticalPath {
     held: Vec<Holder>,
 }
 
+/// A critical path in brief: what a report shows of it (its totals, its time per function,
+/// the goroutines it passes through and its longest segments), without the segments
+/// themselves. A path through a whole trace has millions; [`PathFinder::brief`] walks one
+/// without keeping them, and [`CriticalPath::brief`] makes the same brief of a whole path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathBrief {
+    /// What it is the path of.
+    pub target: Target,
+    /// The start of the interval.
+    pub start: Time,
+    /// The end of the interval.
+    pub end: Time,
+    /// Time per category; sums to `end - start`.
+    pub totals: CategoryTotals,
+    /// How many segments the path has.
+    pub segment_count: usize,
+    /// The goroutines it passes through, sorted.
+    pub goroutines: Vec<GoId>,
+    /// Time per function, most first ([`CriticalPath::by_site`]).
+    pub by_site: Vec<SiteTime>,
+    /// Its longest segments (the earlier of equally long ones), as many as were asked
+    /// for, in time order, each with its index in [`CriticalPath::segments`].
+    pub longest: Vec<(usize, Segment)>,
+}
+
+impl PathBrief {
+    /// The length of the interval.
+    pub fn duration(&self) -> Duration {
+        self.end - self.start
+    }
+}
+
 /// A function's share of one or more critical paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteTime {
@@ -412,6 +448,35 @@ impl CriticalPath {
         gs
     }
 
+    /// The path in brief, with its `keep` longest segments (0: all of them).
+    pub fn brief(&self, t: &Timelines, keep: usize) -> PathBrief {
+        let keep = if keep == 0 { usize::MAX } else { keep };
+        let mut heap = std::collections::BinaryHeap::new();
+        for (i, s) in self.segments.iter().enumerate() {
+            spans::offer(
+                &mut heap,
+                keep,
+                (std::cmp::Reverse(s.duration()), i as u64),
+                s,
+            );
+        }
+        let mut longest: Vec<(usize, Segment)> = heap
+            .into_iter()
+            .map(|l| (l.key.1 as usize, l.segment))
+            .collect();
+        longest.sort_unstable_by_key(|l| l.0);
+        PathBrief {
+            target: self.target,
+            start: self.start,
+            end: self.end,
+            totals: self.totals,
+            segment_count: self.segments.len(),
+            goroutines: self.goroutines(),
+            by_site: self.by_site(t),
+            longest,
+        }
+    }
+
     /// For a scheduling-latency segment (by index in [`CriticalPath::segments`]): the
     /// goroutines that held Ps meanwhile, longest first, and the P-time that Ps sat idle
     /// (lost work conservation). Empty and zero for other segments.
@@ -461,6 +526,8 @@ impl CriticalPath {
 #[derive(Debug)]
 pub struct PathFinder<'t> {
     ctx: Context<'t>,
+    /// How many of its longest segments a breakdown's slowest path keeps (0: all).
+    keep: usize,
 }
 
 /// One level of the walk: a goroutine followed back no further than `bound`.
@@ -476,7 +543,20 @@ impl<'t> PathFinder<'t> {
     pub fn new(t: &'t Timelines) -> Self {
         Self {
             ctx: Context::new(t),
+            keep: Self::KEEP,
         }
+    }
+
+    /// How many of its longest segments a breakdown's slowest path keeps unless told
+    /// otherwise ([`PathFinder::keeping`]): as many as a report shows by default.
+    pub const KEEP: usize = 20;
+
+    /// The finder with breakdowns keeping the `keep` longest segments of their slowest
+    /// path ([`Slowest::path`]; 0: all of them).
+    #[must_use]
+    pub fn keeping(mut self, keep: usize) -> Self {
+        self.keep = keep;
+        self
     }
 
     /// The timelines.
@@ -546,6 +626,51 @@ impl<'t> PathFinder<'t> {
             unreachable!("the walk returns the sink it was given")
         };
         Some((end - start, totals))
+    }
+
+    /// `target`'s path in brief, with its `keep` longest segments (0: all of them), walked
+    /// without keeping its segments or finding the holders of its scheduling latency: the
+    /// same as [`CriticalPath::brief`] of [`PathFinder::path`], for a fraction of the
+    /// memory.
+    pub fn brief(&self, target: Target, keep: usize) -> Option<PathBrief> {
+        self.brief_times(target, keep).map(|b| b.0)
+    }
+
+    /// [`PathFinder::brief`] with the time and segment count per (stack, category).
+    fn brief_times(&self, target: Target, keep: usize) -> Option<(PathBrief, SiteTimes)> {
+        let (g, start, end) = self.resolve(target)?;
+        let gi = self.ctx.index(g)?;
+        let keep = if keep == 0 { usize::MAX } else { keep };
+        let sink = Sink::Brief(Brief::new(keep));
+        let Sink::Brief(b) = self.walk(gi, start, end, sink) else {
+            unreachable!("the walk returns the sink it was given")
+        };
+        let n = b.count;
+        let mut longest: Vec<(usize, Segment)> = b
+            .longest
+            .into_iter()
+            // Counted from the latest: `u64::MAX - k` is the k-th from the end.
+            .map(|l| ((n - 1 - (u64::MAX - l.key.1)) as usize, l.segment))
+            .collect();
+        longest.sort_unstable_by_key(|l| l.0);
+        let mut goroutines: Vec<GoId> = b.goroutines.into_iter().collect();
+        goroutines.sort_unstable();
+        let mut totals = CategoryTotals::default();
+        #[allow(clippy::iter_over_hash_type)] // Integer sums: any order gives the same.
+        for (&(_, category), &(time, _)) in &b.times {
+            totals.add(category, time);
+        }
+        let brief = PathBrief {
+            target,
+            start,
+            end,
+            totals,
+            segment_count: n as usize,
+            goroutines,
+            by_site: sites_of_times(self.ctx.t, &b.times),
+            longest,
+        };
+        Some((brief, b.times))
     }
 
     /// The time and segment count per (stack, category) of `target`'s path, without

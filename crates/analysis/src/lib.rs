@@ -29,6 +29,8 @@
 //!   `go tool trace -pprof=net|sync|syscall|sched`, and `released-by` (blocked time charged
 //!   to the stack of the goroutine that released the waiter); a [`pprof::ProfileBuilder`] for
 //!   any analysis's `(stack, count, duration)` samples.
+//! - [`pass`]: the summary, mutator utilization and Go's pprof profiles in one pass over
+//!   the ordered events ([`EventAnalyses`]), instead of one pass each.
 //!
 //! This crate depends on the event model of `goroscope-trace` and on the wire-level event
 //! types of `goroscope-format`; it never parses bytes itself.
@@ -40,11 +42,13 @@ mod gosort;
 mod idmap;
 mod intern;
 pub mod mmu;
+pub mod pass;
 pub mod pprof;
 pub mod sched;
 pub mod summary;
 
 pub use mmu::{MmuCurve, MutatorUtilization, UtilFlags};
+pub use pass::{EventAnalyses, EventResults};
 pub use summary::{Summarizer, Summary, summarize};
 
 /// Formats nanoseconds with a unit (`12.3ms`), for titles and messages.

@@ -216,7 +216,7 @@ impl Latencies {
             .windows(2)
             .map(|w| {
                 let part = &mut scratch[w[0]..w[1]];
-                (part.len() as u64, Distribution::of(part))
+                (part.len() as u64, Distribution::of_upward(part))
             })
             .collect()
     }
@@ -238,6 +238,12 @@ impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
     }
 
     fn of(&mut self, k: K) -> u32 {
+        // Most have a few keys (Ps): a scan beats hashing.
+        if self.keys.len() <= 16
+            && let Some(i) = self.keys.iter().position(|&x| x == k)
+        {
+            return i as u32;
+        }
         *self.index.entry(k).or_insert_with(|| {
             self.keys.push(k);
             (self.keys.len() - 1) as u32
@@ -339,7 +345,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             .collect();
         drop(scratch);
         let Latencies { mut values, .. } = lat;
-        let overall = Distribution::of(&mut values);
+        let overall = Distribution::of_upward(&mut values);
         drop(values);
         while histogram.len() > 1 && histogram.last() == Some(&0) {
             histogram.pop();
@@ -377,15 +383,16 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         // P utilization per window, and the number of idle Ps over time.
         let mut util = vec![[0f64; 5]; windows];
         let mut idle_edges: Vec<(Time, i32)> = Vec::new();
-        // Goroutines are sorted by ID; a P runs the same one for many spans in a row.
-        let mut last_worker = (GoId::MIN, false);
-        let mut gc_worker = |g: GoId| {
-            if last_worker.0 != g {
-                let i = t.goroutines.binary_search_by_key(&g, |g| g.id);
-                last_worker = (g, i.is_ok_and(|i| t.goroutines[i].gc_worker));
-            }
-            last_worker.1
-        };
+        // The GC workers, sorted by ID: a few (one per P), so a span's goroutine is looked
+        // up among them, not among every goroutine (whose records are large: a search there
+        // missed the cache at every step, and Ps switch goroutines at most spans).
+        let workers: Vec<GoId> = t
+            .goroutines
+            .iter()
+            .filter(|g| g.gc_worker)
+            .map(|g| g.id)
+            .collect();
+        let gc_worker = |g: GoId| workers.binary_search(&g).is_ok();
         for p in &t.procs {
             // Before its first span a P's activity is unknown; count it from there.
             let mut spans = p.spans.iter().peekable();

@@ -744,7 +744,18 @@ fn a_task_path_crosses_a_go_statement() {
         (p.duration(), p.totals)
     );
     assert_eq!(b.median_sites, p.by_site(&t));
-    assert_eq!(b.slowest.path.segments, p.segments);
+    assert_eq!(b.slowest.path, p.brief(&t, PathFinder::KEEP));
+    // Keeping all its segments, the brief has them all.
+    let all = PathFinder::new(&t).keeping(0);
+    let b0 = all.task_kind(t.tasks[0].kind).unwrap();
+    let longest: Vec<_> = b0
+        .slowest
+        .path
+        .longest
+        .iter()
+        .map(|l| l.1.clone())
+        .collect();
+    assert_eq!(longest, p.segments);
     assert_eq!(b.slowest.profile, p.profile());
     assert_eq!(b.slowest.paths.len(), 1);
     assert_eq!(b.slowest.mean, p.totals);
@@ -915,7 +926,8 @@ fn the_slowest_tasks_of_a_type_beside_the_median() {
         assert_eq!(p.goroutines(), [1, 2]);
         assert_eq!(p.holders(1).0, []);
     }
-    assert_eq!(b.slowest.path, finder.path(Target::Task(50)).unwrap());
+    let p50 = finder.path(Target::Task(50)).unwrap();
+    assert_eq!(b.slowest.path, p50.brief(&t, PathFinder::KEEP));
     // Where: the holder, at its unlock.
     assert_eq!(name(&t, b.slowest.sites[0].site.func), "main.holder");
     assert_eq!(b.slowest.sites[0].total, 2 * 390);

@@ -265,6 +265,14 @@ fn a_breakdown_of_every_fixture_task_type() {
             assert_eq!(b.slowest.paths[0].duration, b.duration.max);
             assert_eq!(b.slowest.path.duration(), b.duration.max);
             assert_eq!(b.slowest.path.target, b.slowest.paths[0].target);
+            // The brief of the walk is the brief of the whole path, however many of the
+            // longest segments it keeps.
+            let whole = finder.path(b.slowest.path.target).unwrap();
+            assert_eq!(b.slowest.path, whole.brief(t, PathFinder::KEEP), "{name}");
+            for keep in [0, 1, 3] {
+                let brief = finder.brief(whole.target, keep).unwrap();
+                assert_eq!(brief, whole.brief(t, keep), "{name}");
+            }
             assert!(b.median.duration <= b.duration.max);
             assert_eq!(b.median.duration, b.duration.p50, "{name}");
             // The slowest 1% as their full paths would give them.

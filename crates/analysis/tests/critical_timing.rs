@@ -40,7 +40,7 @@ fn time_critical_paths() {
         let b = finder.task_kind(kind);
         let took = clock.elapsed();
         let Some(b) = b else { continue };
-        let segments = b.slowest.path.segments.len();
+        let segments = b.slowest.path.segment_count;
         println!(
             "task type {:?}: {n} tasks in {took:.2?} ({:.2?} per task); p50 {} ns, max {} ns; slowest 1%: {} paths, the slowest {segments} segments",
             t.strings.lossy(kind),

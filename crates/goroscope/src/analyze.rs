@@ -57,11 +57,12 @@ pub struct Analyses {
 }
 
 impl Analyses {
-    /// Runs the analyses on a loaded trace.
+    /// Runs the analyses on a loaded trace (blocking attribution beside the scheduler
+    /// diagnostics: they only read the timelines).
     pub fn of(trace: &Trace, options: &sched::Options, config: &Config) -> Self {
         let t = &trace.timelines;
-        let blocking = blocking::analyze(t);
-        let sched = sched::diagnose(t, options);
+        let (blocking, sched) =
+            rayon::join(|| blocking::analyze(t), || sched::diagnose(t, options));
         let findings = findings::evaluate(t, &blocking, &sched, config);
         Self {
             blocking,
@@ -219,7 +220,7 @@ pub struct CriticalCmd {
 /// main goroutine.
 pub fn default_critical(trace: &Trace, path: &str, top: usize) -> CriticalReport {
     let t = &trace.timelines;
-    let finder = PathFinder::new(t);
+    let finder = PathFinder::new(t).keeping(top);
     let kinds = goroscope_analysis::critical::task_kinds(t);
     if !kinds.is_empty() {
         let breakdowns = kinds
@@ -230,9 +231,11 @@ pub fn default_critical(trace: &Trace, path: &str, top: usize) -> CriticalReport
             .collect();
         return CriticalReport::new(trace, path, Vec::new(), breakdowns);
     }
+    // In brief: a path through a whole trace has millions of segments, and the report
+    // shows a few.
     let paths = main_goroutine(t)
-        .and_then(|(g, s, e)| finder.goroutine(g, s, e))
-        .map(|p| PathOut::of(t, &p, top))
+        .and_then(|(g, start, end)| finder.brief(Target::Goroutine { g, start, end }, top))
+        .map(|p| PathOut::of_brief(t, &p, top))
         .into_iter()
         .collect();
     CriticalReport::new(trace, path, paths, Vec::new())
@@ -267,7 +270,7 @@ impl CriticalCmd {
         let l = load_for(&self.file, &self.out, false, false)?;
         let t = &l.trace.timelines;
         let top = self.out.top;
-        let finder = PathFinder::new(t);
+        let finder = PathFinder::new(t).keeping(top);
         let kind = |name: &str, what: &str| {
             t.strings.find(name.as_bytes()).ok_or_else(|| {
                 Fail::new(
@@ -326,7 +329,7 @@ impl CriticalCmd {
             let start = self.from.map_or(first, |d| t.start + d);
             let end = self.to.map_or(last, |d| t.start + d);
             let p = finder
-                .path(Target::Goroutine { g, start, end })
+                .brief(Target::Goroutine { g, start, end }, top)
                 .ok_or_else(|| {
                     Fail::new(
                         exit::USAGE,
@@ -336,7 +339,12 @@ impl CriticalCmd {
                         ),
                     )
                 })?;
-            CriticalReport::new(&l.trace, &l.path, vec![PathOut::of(t, &p, top)], Vec::new())
+            CriticalReport::new(
+                &l.trace,
+                &l.path,
+                vec![PathOut::of_brief(t, &p, top)],
+                Vec::new(),
+            )
         } else {
             default_critical(&l.trace, &l.path, top)
         };

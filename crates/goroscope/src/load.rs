@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use goroscope_analysis::summary::{Summarizer, Summary};
-use goroscope_analysis::{MmuCurve, MutatorUtilization, UtilFlags};
+use goroscope_analysis::summary::Summary;
+use goroscope_analysis::{EventAnalyses, MmuCurve, UtilFlags};
 use goroscope_trace::{LoadError, LoadOptions, Progress, Trace};
 
 use crate::exit;
@@ -136,17 +136,17 @@ fn progress_bar(path: &Path, quiet: bool) -> Option<indicatif::ProgressBar> {
 pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
     install_ctrlc();
     let bar = progress_bar(path, a.quiet);
-    let mut summarizer = a.summary.then(Summarizer::new);
-    let mut utilization = a
-        .mmu
-        .then(|| MutatorUtilization::new(UtilFlags::GO_TOOL_TRACE));
+    // The summary and the MMU in the loader's pass: no pass of their own.
+    let mut analyses = EventAnalyses::new();
+    if a.summary {
+        analyses = analyses.with_summary();
+    }
+    if a.mmu {
+        analyses = analyses.with_utilization(UtilFlags::GO_TOOL_TRACE);
+    }
+    let wanted = !analyses.is_empty();
     let mut feed = |ev: &goroscope_trace::Event, tables: &goroscope_trace::Tables<'_>| {
-        if let Some(s) = summarizer.as_mut() {
-            s.event(ev, tables);
-        }
-        if let Some(u) = utilization.as_mut() {
-            u.event(ev, tables);
-        }
+        analyses.event(ev, tables);
     };
     let mut on_progress = |p: Progress| {
         if let Some(b) = &bar {
@@ -159,11 +159,7 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
     let result = Trace::open_with(
         path,
         LoadOptions {
-            on_event: if a.summary || a.mmu {
-                Some(&mut feed)
-            } else {
-                None
-            },
+            on_event: if wanted { Some(&mut feed) } else { None },
             progress: Some(&mut on_progress),
             cancel: Some(Arc::clone(cancel_flag())),
             one_thread: false,
@@ -197,8 +193,9 @@ pub fn load(path: &Path, a: LoadArgs) -> Result<Loaded, Fail> {
     for w in &trace.warnings {
         eprintln!("goroscope: warning: {w}: {}", path.display());
     }
-    let summary = summarizer.map(Summarizer::finalize);
-    let mmu = utilization.map(|u| MmuCurve::new(&u.finish()));
+    let results = analyses.finish();
+    let summary = results.summary;
+    let mmu = results.utilization.map(|u| MmuCurve::new(&u));
     Ok(Loaded {
         trace,
         summary,

@@ -50,7 +50,12 @@ impl ReportCmd {
             },
         )?;
         let options: sched::Options = self.sched.options(self.top);
-        let a = Analyses::of(&l.trace, &options, &config);
+        // The critical paths beside the other analyses: all only read the timelines, and
+        // the paths are walked in brief (a few MB).
+        let (a, c) = rayon::join(
+            || Analyses::of(&l.trace, &options, &config),
+            || default_critical(&l.trace, &l.path, self.top),
+        );
         let summary = l.summary.clone().unwrap_or_default();
         let s = SummaryReport::build(
             &l.trace,
@@ -70,7 +75,6 @@ impl ReportCmd {
             self.sched.long_run,
             self.top,
         );
-        let c = default_critical(&l.trace, &l.path, self.top);
         let generator = format!("goroscope {}", env!("CARGO_PKG_VERSION"));
         let mut html = render(&Inputs {
             summary: &s,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use goroscope_analysis::critical::{
-    Breakdown, Category, CategoryTotals, CriticalPath, Link, SiteTime, Target,
+    Breakdown, Category, CategoryTotals, CriticalPath, Link, PathBrief, Segment, SiteTime, Target,
 };
 use goroscope_trace::Trace;
 use goroscope_trace::timeline::Timelines;
@@ -161,28 +161,24 @@ fn link(l: Link) -> &'static str {
     }
 }
 
-/// The indexes of the `keep` longest segments of `p` (the earlier of equally long ones), in
-/// no order. A path through a whole trace has millions of segments; only `keep` are kept.
-fn longest(p: &CriticalPath, keep: usize) -> Vec<usize> {
-    if keep >= p.segments.len() {
-        return (0..p.segments.len()).collect();
-    }
-    // The `keep` least keys (longest first, then earliest): a max-heap of them drops the
-    // greatest each time it grows past `keep`.
-    let mut heap = std::collections::BinaryHeap::with_capacity(keep + 1);
-    for (i, s) in p.segments.iter().enumerate() {
-        heap.push((std::cmp::Reverse(s.duration()), i));
-        if heap.len() > keep {
-            heap.pop();
-        }
-    }
-    heap.into_iter().map(|(_, i)| i).collect()
-}
-
 impl PathOut {
     /// Resolves a path, keeping its `top` longest segments and sites (0 = all).
     pub fn of(t: &Timelines, p: &CriticalPath, top: usize) -> Self {
+        Self::of_brief(t, &p.brief(t, top), top)
+    }
+
+    /// Resolves a path in brief, keeping its `top` longest segments (of those it has) and
+    /// its `top` sites (0 = all).
+    pub fn of_brief(t: &Timelines, p: &PathBrief, top: usize) -> Self {
         let rel = |x: i64| x - t.start;
+        let mut longest: Vec<&(usize, Segment)> = p.longest.iter().collect();
+        let keep = limit(longest.len(), top);
+        if keep < longest.len() {
+            // The longest first, then the earliest; then back in time order.
+            longest.sort_by_key(|(i, s)| (std::cmp::Reverse(s.duration()), *i));
+            longest.truncate(keep);
+            longest.sort_by_key(|(i, _)| *i);
+        }
         let (kind, goroutine, name) = match p.target {
             Target::Goroutine { g, .. } => (
                 "goroutine",
@@ -204,8 +200,6 @@ impl PathOut {
                     .unwrap_or_default(),
             ),
         };
-        let mut longest = longest(p, limit(p.segments.len(), top));
-        longest.sort_unstable();
         Self {
             target: TargetOut {
                 kind,
@@ -215,22 +209,19 @@ impl PathOut {
             start_ns: rel(p.start),
             end_ns: rel(p.end),
             categories: (&p.totals).into(),
-            by_site: sites(t, &p.by_site(t), top),
-            goroutines: p.goroutines(),
-            segment_count: p.segments.len(),
+            by_site: sites(t, &p.by_site, top),
+            goroutines: p.goroutines.clone(),
+            segment_count: p.segment_count,
             segments: longest
                 .into_iter()
-                .map(|i| {
-                    let s = &p.segments[i];
-                    SegmentOut {
-                        goroutine: s.g,
-                        category: s.category.name(),
-                        start_ns: rel(s.start),
-                        end_ns: rel(s.end),
-                        site: SiteOut::of_stack(t, s.stack),
-                        reason: t.strings.lossy(s.reason).into_owned(),
-                        next: link(s.next),
-                    }
+                .map(|(_, s)| SegmentOut {
+                    goroutine: s.g,
+                    category: s.category.name(),
+                    start_ns: rel(s.start),
+                    end_ns: rel(s.end),
+                    site: SiteOut::of_stack(t, s.stack),
+                    reason: t.strings.lossy(s.reason).into_owned(),
+                    next: link(s.next),
                 })
                 .collect(),
         }
@@ -267,7 +258,9 @@ pub struct BreakdownOut {
 }
 
 impl BreakdownOut {
-    /// Resolves a breakdown of tasks (`kind` = `task`) or regions.
+    /// Resolves a breakdown of tasks (`kind` = `task`) or regions. The slowest path shows
+    /// the longest segments its brief kept: the finder should keep `top`
+    /// ([`goroscope_analysis::critical::PathFinder::keeping`]).
     pub fn of(t: &Timelines, kind: &'static str, b: &Breakdown, top: usize) -> Self {
         Self {
             kind,
@@ -281,7 +274,7 @@ impl BreakdownOut {
             slowest_count: b.slowest.paths.len(),
             slowest_mean: (&b.slowest.mean).into(),
             slowest_sites: sites(t, &b.slowest.sites, top),
-            slowest: Some(PathOut::of(t, &b.slowest.path, top)),
+            slowest: Some(PathOut::of_brief(t, &b.slowest.path, top)),
         }
     }
 }

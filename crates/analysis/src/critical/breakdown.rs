@@ -8,9 +8,7 @@ use rayon::prelude::*;
 use goroscope_trace::timeline::{StrId, Timelines};
 
 use super::spans::SiteTimes;
-use super::{
-    CategoryTotals, CriticalPath, PathFinder, Profile, SiteTime, Target, site_times, sites_of_times,
-};
+use super::{CategoryTotals, PathBrief, PathFinder, Profile, SiteTime, Target, sites_of_times};
 use crate::summary::{Distribution, Duration};
 
 /// One target's path in brief.
@@ -29,9 +27,10 @@ pub struct PathSummary {
 pub struct Slowest {
     /// The slowest 1% (at least one), slowest first.
     pub paths: Vec<PathSummary>,
-    /// The slowest one's path, with scheduling-latency holders. (Only this one keeps its
-    /// segments: a path through a whole trace has millions.)
-    pub path: CriticalPath,
+    /// The slowest one's path in brief, with as many of its longest segments as the
+    /// finder keeps ([`PathFinder::keeping`]). (A path through a whole trace has millions
+    /// of segments; [`PathFinder::path`] of its target gives them all.)
+    pub path: PathBrief,
     /// Their mean time per category.
     pub mean: CategoryTotals,
     /// Their time per function, summed, most first.
@@ -130,7 +129,7 @@ impl PathFinder<'_> {
     }
 
     /// The breakdown of `targets` (named `kind`), or `None` if none has a path. Paths are
-    /// found in parallel; only the slowest keeps its segments.
+    /// found in parallel; only the slowest keeps some of its segments (the longest).
     pub fn breakdown(&self, kind: StrId, targets: &[Target]) -> Option<Breakdown> {
         // Which targets have a path, and how long each is, is known before any walk: the
         // slowest and the median are chosen first, so that their paths are walked beside
@@ -157,13 +156,16 @@ impl PathFinder<'_> {
         let slow_n = n.div_ceil(100).max(1);
         let median = order[n - 1 - rank].0;
         let t = self.ctx.t;
-        // Only the slowest path keeps its segments; the other slow ones and the median are
-        // walked again into time per (stack, category), which is all their sites and profile
-        // need (the slowest one's come from its segments).
+        // Only the slowest path keeps some segments (its longest, in its brief); the other
+        // slow ones and the median are walked again into time per (stack, category), which
+        // is all their sites and profile need (the slowest one's come with its brief).
         let slowest = order[0].0;
-        let (found, (path, (others, median_times))) = rayon::join(
+        // The slowest path's totals come with its brief (the same split of the same
+        // pieces), so it is not walked twice: on a trace with one task across it all, that
+        // walk is most of the breakdown.
+        let (others_found, (path, (others, median_times))) = rayon::join(
             || {
-                order
+                order[1..]
                     .par_iter()
                     .map(|&(target, _)| {
                         let (duration, totals) = self.totals(target)?;
@@ -177,7 +179,7 @@ impl PathFinder<'_> {
             },
             || {
                 rayon::join(
-                    || self.path(slowest),
+                    || self.brief_times(slowest, self.keep),
                     || {
                         rayon::join(
                             || {
@@ -192,7 +194,14 @@ impl PathFinder<'_> {
                 )
             },
         );
-        let paths = found?;
+        let (path, own) = path?;
+        let mut paths = Vec::with_capacity(n);
+        paths.push(PathSummary {
+            target: slowest,
+            duration: path.duration(),
+            totals: path.totals,
+        });
+        paths.extend(others_found?);
         let mut durations: Vec<Duration> = paths.iter().map(|p| p.duration).collect();
         let duration = Distribution::of(&mut durations);
         let mut sum = CategoryTotals::default();
@@ -200,8 +209,6 @@ impl PathFinder<'_> {
             sum.add_all(&p.totals);
         }
         let median = paths[n - 1 - rank];
-        let path = path?;
-        let own = site_times([&path]);
         let median_times = match median_times {
             Some(times) => times?,
             None => own.clone(),

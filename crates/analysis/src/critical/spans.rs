@@ -9,7 +9,7 @@ use goroscope_trace::timeline::{
 };
 
 use super::{Category, CategoryTotals, Contention, Holder, Link, Segment};
-use crate::idmap::FxHashMap;
+use crate::idmap::{FxHashMap, FxHashSet};
 use crate::summary::Duration;
 
 /// A stop-the-world pause, clamped to the trace.
@@ -165,6 +165,83 @@ pub(super) enum Sink {
     Profile(SiteTimes),
     /// Only the time per category.
     Totals(CategoryTotals),
+    /// What a report shows of a path, without keeping its segments.
+    Brief(Brief),
+}
+
+/// A path in brief as the walk makes it: time and segment count per (stack, category),
+/// the goroutines, and the longest segments.
+#[derive(Debug, Default)]
+pub(super) struct Brief {
+    pub times: SiteTimes,
+    /// Segments so far.
+    pub count: u64,
+    pub goroutines: FxHashSet<GoId>,
+    /// The goroutine of the segment before (most follow one on the same goroutine).
+    last_g: Option<GoId>,
+    /// How many of the longest segments to keep.
+    pub keep: usize,
+    /// The `keep` longest so far, the least of them on top.
+    pub longest: std::collections::BinaryHeap<Longest>,
+}
+
+impl Brief {
+    pub fn new(keep: usize) -> Self {
+        Self {
+            keep,
+            ..Self::default()
+        }
+    }
+}
+
+/// A segment among the longest of a path: ordered by its key (longer first, then by its
+/// position in the path), so that the greatest is the one to drop.
+#[derive(Debug, Clone)]
+pub(super) struct Longest {
+    /// (duration, reversed; the position, counted so that earlier segments come first).
+    pub key: (std::cmp::Reverse<Duration>, u64),
+    pub segment: Segment,
+}
+
+impl PartialEq for Longest {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Longest {}
+
+impl PartialOrd for Longest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Longest {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// Offers `segment` with `key` to the `keep` least keys of `heap`.
+pub(super) fn offer(
+    heap: &mut std::collections::BinaryHeap<Longest>,
+    keep: usize,
+    key: (std::cmp::Reverse<Duration>, u64),
+    segment: &Segment,
+) {
+    if heap.len() < keep {
+        heap.push(Longest {
+            key,
+            segment: segment.clone(),
+        });
+    } else if heap.peek().is_some_and(|top| key < top.key) {
+        heap.pop();
+        heap.push(Longest {
+            key,
+            segment: segment.clone(),
+        });
+    }
 }
 
 /// Segments, latest first, and the holders of their scheduling latency (indexes count
@@ -187,6 +264,8 @@ pub(super) struct SpanReader<'t> {
     procs: Chunks<ProcSpan>,
     /// The STW pause index found last (see [`SpanReader::stw_from`]).
     stw_hint: usize,
+    /// A piece's parts, kept between pieces to save an allocation per piece.
+    parts: Vec<(Time, Time, Category, StrId)>,
 }
 
 impl<'t> SpanReader<'t> {
@@ -196,6 +275,7 @@ impl<'t> SpanReader<'t> {
             go: Chunks::default(),
             procs: Chunks::default(),
             stw_hint: 0,
+            parts: Vec::new(),
         }
     }
 
@@ -493,7 +573,8 @@ impl<'t> Context<'t> {
             });
             return;
         }
-        let mut parts = Vec::new();
+        let mut parts = std::mem::take(&mut spans.parts);
+        parts.clear();
         self.split(spans, p.gi, base, p.start, p.end, |a, b, category, why| {
             parts.push((a, b, category, why));
         });
@@ -544,6 +625,7 @@ impl<'t> Context<'t> {
         if let Some(l) = last {
             self.put(spans, sink, l);
         }
+        spans.parts = parts;
     }
 
     /// Hands a finished segment to the sink (finding holders if it wants them).
@@ -568,6 +650,20 @@ impl<'t> Context<'t> {
                 let e = by.entry((s.stack, s.category)).or_default();
                 e.0 += s.duration();
                 e.1 += 1;
+            }
+            Sink::Brief(b) => {
+                let e = b.times.entry((s.stack, s.category)).or_default();
+                e.0 += s.duration();
+                e.1 += 1;
+                if b.last_g != Some(s.g) {
+                    b.goroutines.insert(s.g);
+                    b.last_g = Some(s.g);
+                }
+                // Segments come latest first: of equally long ones, the later counted is
+                // the earlier in the path, and is kept.
+                let key = (std::cmp::Reverse(s.duration()), u64::MAX - b.count);
+                b.count += 1;
+                offer(&mut b.longest, b.keep, key, &s);
             }
             Sink::Totals(_) => unreachable!("totals take no segments"),
         }

@@ -59,6 +59,39 @@ impl Distribution {
             max,
         }
     }
+
+    /// The same as [`Distribution::of`], selecting the percentiles from the lowest up, each
+    /// among the values the one before left above it: about half the comparisons of `of`'s
+    /// order (which leaves the smaller values first), for the millions of scheduling
+    /// latencies.
+    pub(crate) fn of_upward(values: &mut [Duration]) -> Self {
+        let n = values.len();
+        if n == 0 {
+            return Self::default();
+        }
+        let rank = |p: usize| (p * n).div_ceil(100).max(1) - 1;
+        let total = values.iter().fold(0, |a: Duration, &v| a.wrapping_add(v));
+        let max = values.iter().copied().max().unwrap_or_default();
+        let (r50, r90, r99) = (rank(50), rank(90), rank(99));
+        let p50 = *values.select_nth_unstable(r50).1;
+        let p90 = if r90 > r50 {
+            *values[r50 + 1..].select_nth_unstable(r90 - r50 - 1).1
+        } else {
+            p50
+        };
+        let p99 = if r99 > r90 {
+            *values[r90 + 1..].select_nth_unstable(r99 - r90 - 1).1
+        } else {
+            p90
+        };
+        Self {
+            total,
+            p50,
+            p90,
+            p99,
+            max,
+        }
+    }
 }
 
 /// The goroutines that share a start function (Go's `goroutineGroup`, extended).
@@ -177,5 +210,11 @@ mod tests {
         let d = Distribution::of(&mut [1, 2]);
         assert_eq!((d.p50, d.p90, d.max), (1, 2, 2));
         assert_eq!(Distribution::of(&mut []), Distribution::default());
+        // Selecting upward gives the same percentiles.
+        for n in [1usize, 2, 3, 10, 99, 100, 101, 1000, 4321] {
+            let v: Vec<Duration> = (0..n as i64).map(|i| (i * 7919 + 13) % 1009).collect();
+            let (mut a, mut b) = (v.clone(), v);
+            assert_eq!(Distribution::of(&mut a), Distribution::of_upward(&mut b));
+        }
     }
 }
