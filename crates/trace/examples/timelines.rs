@@ -110,7 +110,10 @@ fn main() {
         let mut put = |args: std::fmt::Arguments<'_>| {
             std::fmt::Write::write_fmt(w, args).expect("hashing");
         };
-        put(format_args!("{:?}{:?}{strings:?}{stacks:?}", t.start, t.end));
+        put(format_args!(
+            "{:?}{:?}{strings:?}{stacks:?}",
+            t.start, t.end
+        ));
         for g in &t.goroutines {
             put(format_args!(
                 "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
@@ -142,14 +145,7 @@ fn main() {
         mt.counts.iter().for_each(|r| put(format_args!("{r:?}")));
         put(format_args!(
             "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
-            mt.counts_resolution,
-            t.gc,
-            t.stw,
-            t.tasks,
-            t.logs,
-            t.labels,
-            t.cpu_samples,
-            t.clock
+            mt.counts_resolution, t.gc, t.stw, t.tasks, t.logs, t.labels, t.cpu_samples, t.clock
         ));
         println!("digest {:016x}", h.0.finish());
     }

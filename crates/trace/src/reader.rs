@@ -21,8 +21,8 @@
 use std::collections::VecDeque;
 
 use goroscope_format::v2::{
-    self, EventCursor, EventType, Generation, GenerationSpan, Index, RawEvent, StackTable,
-    StringTable, ThreadBatches,
+    self, EventCursor, EventType, Generation, GenerationSpan, Index, StackTable, StringTable,
+    ThreadBatches,
 };
 use goroscope_format::{Version, read_header};
 
@@ -251,30 +251,26 @@ fn predecode_batch_into(
     let base = g.ticks_to_ns(time);
     let mut last_ts: Time = 0;
     let mut cursor = EventCursor::new(body);
-    let mut raw = RawEvent::default();
-    loop {
-        let pos = cursor.position() as u32;
-        match cursor.next_into(&mut raw) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                error = Some(e);
-                break;
+    let decoded = cursor.for_each_event(
+        #[inline(always)]
+        |pos, raw| {
+            if last_ts == 0 {
+                last_ts = base;
             }
-        }
-        if last_ts == 0 {
-            last_ts = base;
-        }
-        let time = delta_to_ns(g, raw.dt, small_rate).wrapping_add(last_ts);
-        last_ts = time;
-        let bad_ids = HAS_TABLE_IDS[usize::from(raw.ty.0)] && !ids.check(raw.ty, &raw.args);
-        events.push(PreEvent {
-            time,
-            args: raw.args,
-            ty: raw.ty,
-            bad_ids,
-            pos,
-        });
+            let time = delta_to_ns(g, raw.dt, small_rate).wrapping_add(last_ts);
+            last_ts = time;
+            let bad_ids = HAS_TABLE_IDS[usize::from(raw.ty.0)] && !ids.check(raw.ty, &raw.args);
+            events.push(PreEvent {
+                time,
+                args: raw.args,
+                ty: raw.ty,
+                bad_ids,
+                pos: pos as u32,
+            });
+        },
+    );
+    if let Err(e) = decoded {
+        error = Some(e);
     }
     error
 }
