@@ -222,6 +222,44 @@ fn a_group_row_reveals_the_group() {
 }
 
 #[test]
+fn task_and_region_rows_know_their_shortest_instance() {
+    for name in ["mixed-go1.27.3.trace", "annotations-go1.27.3.trace"] {
+        let mut h = harness(viewer(name));
+        open_tab(&mut h, Tab::Tasks);
+        let tl = h.state().model.timelines();
+        // Every ended task's and region's duration, by (task?, type name).
+        let mut want: HashMap<(bool, String), Vec<i64>> = HashMap::new();
+        for t in &tl.tasks {
+            if let (Some(a), Some(b)) = (t.interval.start, t.interval.end) {
+                let key = (true, tl.strings.lossy(t.kind).into_owned());
+                want.entry(key).or_default().push(b - a);
+            }
+        }
+        for g in &tl.goroutines {
+            for r in &g.regions {
+                if let (Some(a), Some(b)) = (r.interval.start, r.interval.end) {
+                    let key = (false, tl.strings.lossy(r.kind).into_owned());
+                    want.entry(key).or_default().push(b - a);
+                }
+            }
+        }
+        let a = h.state_mut().panels.analyses().expect("analyses");
+        assert_eq!(a.kinds.len(), want.len(), "{name}");
+        for k in &a.kinds {
+            let d = &want[&(k.task, k.name.clone())];
+            assert_eq!(k.count, d.len(), "{name}: {}", k.name);
+            assert_eq!(k.min, *d.iter().min().unwrap(), "{name}: {}", k.name);
+            assert_eq!(
+                k.duration.max,
+                *d.iter().max().unwrap(),
+                "{name}: {}",
+                k.name
+            );
+        }
+    }
+}
+
+#[test]
 fn task_and_region_lanes_and_the_slowest_instance() {
     let mut h = harness(viewer("annotations-go1.27.3.trace"));
     h.get_by_label("Tasks & regions");
