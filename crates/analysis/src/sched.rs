@@ -216,7 +216,7 @@ impl Latencies {
             .windows(2)
             .map(|w| {
                 let part = &mut scratch[w[0]..w[1]];
-                (part.len() as u64, Distribution::of_upward(part))
+                (part.len() as u64, Distribution::of(part))
             })
             .collect()
     }
@@ -345,7 +345,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             .collect();
         drop(scratch);
         let Latencies { mut values, .. } = lat;
-        let overall = Distribution::of_upward(&mut values);
+        let overall = Distribution::of(&mut values);
         drop(values);
         while histogram.len() > 1 && histogram.last() == Some(&0) {
             histogram.pop();
