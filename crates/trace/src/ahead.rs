@@ -23,9 +23,10 @@ use goroscope_format::v2::{self, Batch, Generation, GenerationSpan, StackTable, 
 use goroscope_format::{Error as FormatError, Version};
 
 use super::{
-    BatchSource, Current, Sample, StringLookup, TableIds, Time, order_chunk, start_cursors,
+    BatchSource, Current, Sample, StringLookup, TableIds, Time, order_chunk, samples_in_time_order,
+    start_cursors,
 };
-use crate::event::{Ctx, Event, GenTables, NO_GOROUTINE};
+use crate::event::{Event, GenTables};
 use crate::order::{IdMap, Ordering};
 
 /// Events ordered ahead are handed over in parts of this many (or a few more), in buffers
@@ -295,20 +296,7 @@ impl Input {
             clock: None,
             experimental: Vec::new(),
         };
-        let mut samples: Vec<Sample> = g
-            .cpu_samples
-            .iter()
-            .map(|s| Sample {
-                time: clock.ticks_to_ns(s.time),
-                ctx: Ctx {
-                    m: s.m as i64,
-                    p: s.p as i64,
-                    g: if s.g == 0 { NO_GOROUTINE } else { s.g as i64 },
-                },
-                stack: s.stack,
-            })
-            .collect();
-        samples.sort_by_key(|s| s.time);
+        let samples = samples_in_time_order(&g.cpu_samples, &clock);
         Self {
             generation: g.generation,
             initial_gen,

@@ -439,6 +439,24 @@ struct Sample {
     stack: u64,
 }
 
+/// A generation's CPU samples in time order, their ticks converted with `clock`'s rate.
+fn samples_in_time_order(samples: &[v2::CpuSample], clock: &GenTables<'_>) -> Vec<Sample> {
+    let mut out: Vec<Sample> = samples
+        .iter()
+        .map(|s| Sample {
+            time: clock.ticks_to_ns(s.time),
+            ctx: Ctx {
+                m: s.m as i64,
+                p: s.p as i64,
+                g: if s.g == 0 { NO_GOROUTINE } else { s.g as i64 },
+            },
+            stack: s.stack,
+        })
+        .collect();
+    out.sort_by_key(|s| s.time);
+    out
+}
+
 /// The generation being ordered.
 struct Current<'a> {
     generation: u64,
@@ -835,20 +853,7 @@ impl<'a> Reader<'a> {
             clock: g.clock,
             experimental: g.experimental,
         };
-        let mut samples: Vec<Sample> = g
-            .cpu_samples
-            .iter()
-            .map(|s| Sample {
-                time: tables.ticks_to_ns(s.time),
-                ctx: Ctx {
-                    m: s.m as i64,
-                    p: s.p as i64,
-                    g: if s.g == 0 { NO_GOROUTINE } else { s.g as i64 },
-                },
-                stack: s.stack,
-            })
-            .collect();
-        samples.sort_by_key(|s| s.time);
+        let samples = samples_in_time_order(&g.cpu_samples, &tables);
         let min_ts = tables.ticks_to_ns(g.min_ts);
         self.tables.gens.push(tables);
         let mut cur = Current {
