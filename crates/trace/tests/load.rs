@@ -220,3 +220,31 @@ fn timelines_built_on_two_threads_are_those_built_on_one() {
     let cut = &data[..((start + end) / 2) as usize];
     assert_two_halves_build_what_one_thread_builds(cut, "longrun, cut");
 }
+
+#[test]
+fn a_pipeline_fed_event_by_event_builds_what_a_builder_builds() {
+    use goroscope_trace::timeline::{Builder, Pipeline};
+    let data = std::fs::read(fixture("longrun")).unwrap();
+    let mut stream = EventStream::new(&data).unwrap();
+    let mut events = Vec::new();
+    while let Some(ev) = stream.next_event() {
+        events.push(ev.unwrap());
+    }
+    let tables = stream.tables();
+    let mut one = Builder::new();
+    for ev in &events {
+        one.event(ev, tables);
+    }
+    let mut seen = 0usize;
+    let two = std::thread::scope(|scope| {
+        let mut p = Pipeline::new(scope);
+        let mut count = |_: &goroscope_trace::Event, _: &goroscope_trace::Tables<'_>| seen += 1;
+        for ev in &events {
+            p.event(ev, tables, &mut count);
+        }
+        p.drain(tables, &mut count);
+        p.finish()
+    });
+    assert_eq!(seen, events.len(), "each event passed on once");
+    assert!(timelines_text(&one.finish()) == timelines_text(&two));
+}

@@ -705,12 +705,7 @@ impl<'scope> Pipeline<'scope> {
         each: &mut dyn FnMut(&Event, &Tables<'_>),
     ) {
         self.chunk.push(*ev);
-        if self.chunk.len() == CHUNK_EVENTS {
-            self.hand_over();
-            if self.in_flight > CHUNKS_AHEAD {
-                self.catch_up(tables, each);
-            }
-        }
+        self.gathered(tables, each);
     }
 
     /// The events gathered and not yet handed over, to append to (then call
