@@ -4,7 +4,7 @@ use goroscope_format::v2::EventType;
 
 use super::intern::{Interner, StackId, StrId};
 use super::lane::Lane;
-use super::procs::{COUNTS_RESOLUTION_NS, Effects, ProcPart};
+use super::procs::{COUNTS_RESOLUTION_NS, ProcPart};
 use super::records::{GoSpan, NO_THREAD_INDEX, Point};
 use super::{
     ClockSync, CpuSample, Goroutine, Interval, Label, Log, Metrics, Region, Stw, Task, Timelines,
@@ -106,21 +106,23 @@ impl Builder {
     /// only across a gap in a damaged trace) is taken to happen at that earlier event's time.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
         self.procs.event(ev);
-        let fx = self.procs.take_effects();
-        self.go_events(std::slice::from_ref(ev), &fx, tables, &mut |_, _| {});
-        self.procs.recycle(fx);
+        for &(m, i) in &self.procs.new_threads {
+            self.ms.insert(m, i);
+        }
+        self.procs.new_threads.clear();
+        self.go_event(ev, tables);
     }
 
-    /// Feeds a run of events that the P and thread half has already been fed, with what it
-    /// found in them, calling `each` after each event.
+    /// Feeds a run of events that the P and thread half has already been fed, with the
+    /// threads it numbered in them, calling `each` after each event.
     fn go_events(
         &mut self,
         events: &[Event],
-        fx: &Effects,
+        new_threads: &[(ThreadId, u32)],
         tables: &Tables<'_>,
         each: &mut dyn FnMut(&Event, &Tables<'_>),
     ) {
-        self.learn_threads(&fx.threads);
+        self.learn_threads(new_threads);
         for ev in events {
             self.go_event(ev, tables);
             each(ev, tables);
@@ -636,6 +638,10 @@ const CHUNK_EVENTS: usize = 8192;
 /// Chunks handed over before the goroutine half catches up with the oldest.
 const CHUNKS_AHEAD: usize = 2;
 
+/// What the P and thread half sends back: a chunk it has built, and the threads it
+/// numbered in it.
+type FromProcs = (Vec<Event>, Vec<(ThreadId, u32)>);
+
 /// What the goroutine half sends the P and thread half.
 enum ToProcs {
     Events(Vec<Event>),
@@ -651,7 +657,7 @@ pub struct Pipeline<'scope> {
     spare: Vec<Vec<Event>>,
     in_flight: usize,
     to_procs: std::sync::mpsc::Sender<ToProcs>,
-    from_procs: std::sync::mpsc::Receiver<(Vec<Event>, Effects)>,
+    from_procs: std::sync::mpsc::Receiver<FromProcs>,
     procs: std::thread::ScopedJoinHandle<'scope, ProcPart>,
 }
 
@@ -670,15 +676,12 @@ impl<'scope> Pipeline<'scope> {
                             for ev in &events {
                                 part.event(ev);
                             }
-                            let fx = part.take_effects();
-                            if tx.send((events, fx)).is_err() {
+                            let threads = std::mem::take(&mut part.new_threads);
+                            if tx.send((events, threads)).is_err() {
                                 break;
                             }
                         }
-                        ToProcs::Gap(time) => {
-                            part.gap(time);
-                            part.take_effects();
-                        }
+                        ToProcs::Gap(time) => part.gap(time),
                     }
                 }
                 part
@@ -739,12 +742,12 @@ impl<'scope> Pipeline<'scope> {
 
     /// Builds the goroutine half of the oldest chunk handed over.
     fn catch_up(&mut self, tables: &Tables<'_>, each: &mut dyn FnMut(&Event, &Tables<'_>)) {
-        let Ok((mut events, fx)) = self.from_procs.recv() else {
+        let Ok((mut events, new_threads)) = self.from_procs.recv() else {
             self.in_flight = 0;
             return;
         };
         self.in_flight -= 1;
-        self.builder.go_events(&events, &fx, tables, each);
+        self.builder.go_events(&events, &new_threads, tables, each);
         events.clear();
         self.spare.push(events);
     }

@@ -1,8 +1,8 @@
 //! The P and thread half of the timeline build: every P's and every thread's lane, the
 //! sweeps, and the counts of goroutines by state and of busy threads. It needs nothing from
 //! the other half and no tables, so it can run on its own thread ahead of the goroutine
-//! half (see [`super::build::Pipeline`]); what the goroutine half needs from it (thread
-//! indices) it hands over as [`Effects`].
+//! half (see [`super::build::Pipeline`]); all the goroutine half needs from it is the
+//! numbering of threads ([`ProcPart::new_threads`]).
 
 use goroscope_format::v2::EventType;
 
@@ -20,13 +20,6 @@ pub(super) const COUNTS_RESOLUTION_NS: i64 = 1_000;
 /// P IDs below this are looked up in a table rather than a map (a damaged trace may name
 /// any ID; real ones are below GOMAXPROCS).
 const P_SLOTS: ProcId = 1 << 12;
-
-/// What the goroutine half learns from the P and thread half.
-#[derive(Debug, Default)]
-pub(super) struct Effects {
-    /// Threads seen for the first time: their ID and index, in order.
-    pub threads: Vec<(ThreadId, u32)>,
-}
 
 /// Builds the P and thread lanes from events fed in order.
 #[derive(Debug)]
@@ -51,7 +44,9 @@ pub(super) struct ProcPart {
     /// the goroutine half clamps them).
     end: i64,
     first: bool,
-    effects: Effects,
+    /// Threads seen for the first time since the goroutine half last took them: their ID
+    /// and index, in order.
+    pub new_threads: Vec<(ThreadId, u32)>,
 }
 
 impl ProcPart {
@@ -70,20 +65,7 @@ impl ProcPart {
             last_thread: (-1, NO_THREAD_INDEX),
             end: 0,
             first: true,
-            effects: Effects::default(),
-        }
-    }
-
-    /// What was learned since the last call.
-    pub fn take_effects(&mut self) -> Effects {
-        std::mem::take(&mut self.effects)
-    }
-
-    /// Takes back effects handed over by [`ProcPart::take_effects`], to reuse their buffers.
-    pub fn recycle(&mut self, mut fx: Effects) {
-        if self.effects.threads.is_empty() {
-            fx.threads.clear();
-            self.effects = fx;
+            new_threads: Vec::new(),
         }
     }
 
@@ -166,7 +148,7 @@ impl ProcPart {
         });
         self.m_state.push((NO_PROC, NO_GOROUTINE));
         self.ms.insert(m, i);
-        self.effects.threads.push((m, i));
+        self.new_threads.push((m, i));
         self.last_thread = (m, i);
         i
     }
