@@ -149,7 +149,8 @@ fn go_profile(kind: GoProfileKind, path: &Path) -> Result<Profile, ExitCode> {
     Ok(profiler.finish().take(kind))
 }
 
-fn released_by_profile(path: &Path) -> Result<Profile, ExitCode> {
+/// Opens the trace at `path` with its timelines, printing what was lost of it.
+fn open(path: &Path) -> Result<Trace, ExitCode> {
     let trace = Trace::open(path).map_err(|e| {
         eprintln!("goroscope: {e}");
         ExitCode::from(crate::exit::UNREADABLE)
@@ -157,6 +158,11 @@ fn released_by_profile(path: &Path) -> Result<Profile, ExitCode> {
     for w in &trace.warnings {
         eprintln!("goroscope: warning: {w}: {}", path.display());
     }
+    Ok(trace)
+}
+
+fn released_by_profile(path: &Path) -> Result<Profile, ExitCode> {
+    let trace = open(path)?;
     let t = &trace.timelines;
     let blocking = goroscope_analysis::blocking::analyze(t);
     Ok(released_by(t, &blocking.waits, |_| true))
@@ -164,13 +170,7 @@ fn released_by_profile(path: &Path) -> Result<Profile, ExitCode> {
 
 fn critical_path_profile(args: &PprofArgs) -> Result<Profile, ExitCode> {
     let path = &args.file;
-    let trace = Trace::open(path).map_err(|e| {
-        eprintln!("goroscope: {e}");
-        ExitCode::from(crate::exit::UNREADABLE)
-    })?;
-    for w in &trace.warnings {
-        eprintln!("goroscope: warning: {w}: {}", path.display());
-    }
+    let trace = open(path)?;
     let t = &trace.timelines;
     let finder = PathFinder::new(t);
     let usage = |what: String| {
