@@ -158,14 +158,7 @@ pub fn paint_plot(
                 width,
                 |p: &Point| p.value,
             );
-            let max = heap
-                .iter()
-                .chain(&goal)
-                .flatten()
-                .map(|p| p.value)
-                .max()
-                .unwrap_or(0)
-                .max(1);
+            let max = peak(heap.iter().chain(&goal));
             note(format_bytes(max as f64));
             let scale = h / max as f32;
             let fill = pal.heap();
@@ -197,13 +190,7 @@ pub fn paint_plot(
             let v = sample(&tl.metrics.gomaxprocs, None, t0, npp, width, |p: &Point| {
                 p.value
             });
-            let max = v
-                .iter()
-                .flatten()
-                .map(|p| p.value)
-                .max()
-                .unwrap_or(0)
-                .max(1);
+            let max = peak(&v);
             note(format!("{max}"));
             let scale = (h - 2.0) / max as f32;
             step_line(painter, rect, &v, scale, Stroke::new(1.5, pal.running()));
@@ -225,13 +212,7 @@ pub fn paint_plot(
                 })
             })
             .collect();
-            let max = v
-                .iter()
-                .flatten()
-                .map(|p| p.value)
-                .max()
-                .unwrap_or(0)
-                .max(1);
+            let max = peak(&v);
             note(format!("max {max}"));
             let scale = (h - 2.0) / max as f32;
             step_line(painter, rect, &v, scale, Stroke::new(1.5, pal.syscall()));
@@ -240,6 +221,16 @@ pub fn paint_plot(
 }
 
 /// A step line through per-column values.
+/// The largest value of a sampled series (at least 1, the top of its plot).
+fn peak<'a>(cols: impl IntoIterator<Item = &'a Option<Point>>) -> u64 {
+    cols.into_iter()
+        .flatten()
+        .map(|p| p.value)
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
 fn step_line(painter: &Painter, rect: Rect, cols: &[Option<Point>], scale: f32, stroke: Stroke) {
     let mut pts = Vec::new();
     let mut last: Option<u64> = None;
