@@ -74,11 +74,7 @@ fn main() {
         .iter()
         .map(|g| g.assists.capacity() * size_of::<goroscope_trace::timeline::Interval>())
         .sum();
-    let sweeps: usize = t
-        .procs
-        .iter()
-        .map(|p| p.sweeps.capacity() * size_of::<goroscope_trace::timeline::Sweep>())
-        .sum();
+    let sweeps: usize = t.procs.iter().map(|p| p.sweeps.heap_bytes()).sum();
     println!(
         "regions {:.1} MB, assists {:.1} MB, sweeps {:.1} MB ({}), heap_alloc {:.1} MB, heap_goal {:.1}, goroutine structs {:.1} MB, cpu samples {}, logs {}, labels {}",
         mb(regions),
@@ -131,7 +127,8 @@ fn main() {
             g.spans.iter().for_each(|r| put(format_args!("{r:?}")));
         }
         for p in &t.procs {
-            put(format_args!("{:?}{:?}", p.id, p.sweeps));
+            let sweeps: Vec<_> = p.sweeps.iter().collect();
+            put(format_args!("{:?}{:?}", p.id, sweeps));
             p.spans.iter().for_each(|r| put(format_args!("{r:?}")));
         }
         for m in &t.threads {

@@ -64,7 +64,7 @@ fn ranges_restated_at_a_generation_boundary_stay_one_range() {
     let g = t.goroutine(1).unwrap();
     assert_eq!(g.assists.len(), 1, "{:?}", g.assists);
     assert!(closed(&g.assists[0]), "{:?}", g.assists);
-    let sweeps = &t.procs[0].sweeps;
+    let sweeps: Vec<_> = t.procs[0].sweeps.iter().collect();
     assert_eq!(sweeps.len(), 1, "{sweeps:?}");
     assert!(closed(&sweeps[0].interval), "{sweeps:?}");
     assert_eq!((sweeps[0].swept, sweeps[0].reclaimed), (5, 3));

@@ -24,7 +24,9 @@ mod records;
 pub use build::{Builder, Pipeline, build};
 pub use intern::{Frame, StackId, Stacks, StrId, Strings};
 pub use lane::{CHUNK, Lane, LaneIter, Record, RecordBytes};
-pub use records::{Counts, GoSpan, NO_THREAD_INDEX, Point, ProcActivity, ProcSpan, ThreadSpan};
+pub use records::{
+    Counts, GoSpan, NO_THREAD_INDEX, Point, ProcActivity, ProcSpan, Sweeps, ThreadSpan,
+};
 
 use crate::event::{GoId, ProcId, TaskId, ThreadId, Time};
 
@@ -83,7 +85,7 @@ pub struct Proc {
     /// What it did over time.
     pub spans: Lane<ProcSpan>,
     /// Its incremental sweeps, with bytes swept and reclaimed (when the end was seen).
-    pub sweeps: Vec<Sweep>,
+    pub sweeps: Sweeps,
 }
 
 /// A thread's timeline.
@@ -323,7 +325,7 @@ impl Timelines {
         let p: usize = self
             .procs
             .iter()
-            .map(|p| p.spans.heap_bytes() + p.sweeps.capacity() * size_of::<Sweep>())
+            .map(|p| p.spans.heap_bytes() + p.sweeps.heap_bytes())
             .sum();
         let m: usize = self.threads.iter().map(|t| t.spans.heap_bytes()).sum();
         g + p

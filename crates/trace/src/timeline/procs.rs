@@ -7,8 +7,8 @@
 use goroscope_format::v2::EventType;
 
 use super::lane::Lane;
-use super::records::{Counts, NO_THREAD_INDEX, ProcActivity, ProcSpan, ThreadSpan};
-use super::{Interval, Proc, Sweep, Thread};
+use super::records::{Counts, NO_THREAD_INDEX, ProcActivity, ProcSpan, Sweeps, ThreadSpan};
+use super::{Proc, Thread};
 use crate::event::{
     Event, EventKind, GoId, GoState, NO_GOROUTINE, NO_PROC, ProcId, ProcState, Resource, ThreadId,
 };
@@ -31,7 +31,7 @@ pub(super) struct ProcPart {
     counts: Counts,
     /// The last point of `counts`, not yet in the lane.
     pending_counts: Option<Counts>,
-    ps: IdMap<ProcId, (u32, Option<u32>)>,
+    ps: IdMap<ProcId, u32>,
     /// Per P ID below [`P_SLOTS`]: its index, or `u32::MAX` (the hot path of `ps`).
     p_slots: Vec<u32>,
     ms: IdMap<ThreadId, u32>,
@@ -210,16 +210,16 @@ impl ProcPart {
         if p < 0 {
             return None;
         }
-        if let Some(&(i, _)) = self.ps.get(&p) {
+        if let Some(&i) = self.ps.get(&p) {
             return Some(i);
         }
         let i = self.procs.len() as u32;
         self.procs.push(Proc {
             id: p,
             spans: Lane::default(),
-            sweeps: Vec::new(),
+            sweeps: Sweeps::default(),
         });
-        self.ps.insert(p, (i, None));
+        self.ps.insert(p, i);
         if p < P_SLOTS {
             let p = p as usize;
             if self.p_slots.len() <= p {
@@ -346,44 +346,18 @@ impl ProcPart {
                 let Some(i) = self.proc_index(p) else {
                     return;
                 };
-                if ev.ty == T::GC_SWEEP_ACTIVE && self.ps.get(&p).is_some_and(|e| e.1.is_some()) {
+                let sweeps = &mut self.procs[i as usize].sweeps;
+                if ev.ty == T::GC_SWEEP_ACTIVE && sweeps.is_open() {
                     return;
                 }
-                let sweeps = &mut self.procs[i as usize].sweeps;
-                sweeps.push(Sweep {
-                    interval: Interval {
-                        start: (ev.ty == T::GC_SWEEP_BEGIN).then_some(t),
-                        end: None,
-                    },
-                    g: ev.ctx.g,
-                    swept: 0,
-                    reclaimed: 0,
-                });
-                let n = sweeps.len() as u32 - 1;
-                if let Some(e) = self.ps.get_mut(&p) {
-                    e.1 = Some(n);
-                }
+                sweeps.open(t, ev.ty == T::GC_SWEEP_BEGIN, ev.ctx.g);
             }
             T::GC_SWEEP_END => {
-                let p = ev.ctx.p;
-                let Some(i) = self.proc_index(p) else {
+                let Some(i) = self.proc_index(ev.ctx.p) else {
                     return;
                 };
-                let open = self.ps.get_mut(&p).and_then(|e| e.1.take());
                 let sweeps = &mut self.procs[i as usize].sweeps;
-                let sweep = match open {
-                    Some(n) => &mut sweeps[n as usize],
-                    None => {
-                        sweeps.push(Sweep {
-                            g: ev.ctx.g,
-                            ..Sweep::default()
-                        });
-                        sweeps.last_mut().expect("just pushed")
-                    }
-                };
-                sweep.interval.end = Some(t);
-                sweep.swept = ev.args[0];
-                sweep.reclaimed = ev.args[1];
+                sweeps.end(t, ev.ctx.g, ev.args[0], ev.args[1]);
             }
             _ => {}
         }

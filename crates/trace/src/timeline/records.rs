@@ -1,7 +1,8 @@
 //! The record kinds stored in lanes: goroutine, P and thread spans, and metric points.
 
 use super::intern::{StackId, StrId};
-use super::lane::{Record, RecordBytes, enc};
+use super::lane::{Lane, Record, RecordBytes, enc};
+use super::{Interval, Sweep};
 use crate::event::{GoId, GoState, ProcId};
 
 /// "No thread" in a span's thread index.
@@ -346,10 +347,189 @@ impl Counts {
     }
 }
 
+/// A P's incremental sweeps, in the order they began, kept compressed (a few bytes each
+/// instead of a [`Sweep`]'s 56).
+#[derive(Debug, Clone, Default)]
+pub struct Sweeps {
+    lane: Lane<SweepRecord>,
+    /// Whether the last sweep is still open (its end not seen yet).
+    open: bool,
+}
+
+impl Sweeps {
+    /// The number of sweeps.
+    pub fn len(&self) -> usize {
+        self.lane.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.lane.is_empty()
+    }
+
+    /// Every sweep, in the order they began (or were first seen).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Sweep> + '_ {
+        self.lane.iter().map(|r| r.sweep)
+    }
+
+    /// Bytes used.
+    pub fn heap_bytes(&self) -> usize {
+        self.lane.heap_bytes()
+    }
+
+    /// Whether a sweep is open: begun (or seen under way) and not ended.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Opens a sweep by `g` seen at `at`: begun then if `begun`, else already under way.
+    pub(crate) fn open(&mut self, at: i64, begun: bool, g: GoId) {
+        self.lane.push(SweepRecord {
+            seen: at,
+            sweep: Sweep {
+                interval: Interval {
+                    start: begun.then_some(at),
+                    end: None,
+                },
+                g,
+                swept: 0,
+                reclaimed: 0,
+            },
+        });
+        self.open = true;
+    }
+
+    /// Ends the open sweep at `at`, or, with none open, records one by `g` seen only
+    /// ending.
+    pub(crate) fn end(&mut self, at: i64, g: GoId, swept: u64, reclaimed: u64) {
+        let mut r = match self.lane.last() {
+            Some(last) if self.open => last,
+            _ => {
+                self.lane.push(SweepRecord {
+                    seen: at,
+                    sweep: Sweep {
+                        g,
+                        ..Sweep::default()
+                    },
+                });
+                self.lane.last().expect("just pushed")
+            }
+        };
+        r.sweep.interval.end = Some(at);
+        r.sweep.swept = swept;
+        r.sweep.reclaimed = reclaimed;
+        self.lane.replace_last(r);
+        self.open = false;
+    }
+
+    /// Releases unused capacity.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.lane.shrink_to_fit();
+    }
+}
+
+/// A sweep in a lane, ordered by when it was first seen: its start if it was seen
+/// beginning, else when it was seen under way or ending.
+#[derive(Debug, Clone, Copy, Default)]
+struct SweepRecord {
+    seen: i64,
+    sweep: Sweep,
+}
+
+/// In a sweep record's head byte: it was seen beginning (its start is when it was seen).
+const BEGUN: u8 = 1;
+/// It was seen ending.
+const ENDED: u8 = 1 << 1;
+
+impl Record for SweepRecord {
+    fn time(&self) -> i64 {
+        self.seen
+    }
+
+    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+        let Interval { start, end } = self.sweep.interval;
+        debug_assert!(start.is_none_or(|s| s == self.seen));
+        let mut head = 0;
+        if start.is_some() {
+            head |= BEGUN;
+        }
+        if end.is_some() {
+            head |= ENDED;
+        }
+        out.byte(head);
+        out.put(self.seen.wrapping_sub(prev.seen) as u64);
+        if let Some(end) = end {
+            out.put_i(end.wrapping_sub(self.seen));
+        }
+        out.put_i(self.sweep.g);
+        out.put(self.sweep.swept);
+        out.put(self.sweep.reclaimed);
+    }
+
+    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+        let head = bytes.get(*pos).copied().unwrap_or(0);
+        *pos += 1;
+        let seen = prev.seen.wrapping_add(enc::get(bytes, pos) as i64);
+        let end = (head & ENDED != 0).then(|| seen.wrapping_add(enc::get_i(bytes, pos)));
+        Self {
+            seen,
+            sweep: Sweep {
+                interval: Interval {
+                    start: (head & BEGUN != 0).then_some(seen),
+                    end,
+                },
+                g: enc::get_i(bytes, pos),
+                swept: enc::get(bytes, pos),
+                reclaimed: enc::get(bytes, pos),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::lane::Lane;
     use super::*;
+
+    #[test]
+    fn sweeps_keep_each_way_a_sweep_is_seen() {
+        let mut s = Sweeps::default();
+        // Under way when first seen, then ended.
+        s.open(10, false, 4);
+        s.end(25, 4, 1 << 20, 300);
+        // Seen only ending.
+        s.end(40, -1, 7, 0);
+        // Begun and ended; then begun and never ended.
+        s.open(50, true, 9);
+        assert!(s.is_open());
+        s.end(50, 9, 0, 0);
+        assert!(!s.is_open());
+        for i in 0..200 {
+            s.open(100 + i * 10, true, i);
+            if i % 2 == 0 {
+                s.end(105 + i * 10, i, i as u64 * 1000, i as u64);
+            }
+        }
+        let all: Vec<Sweep> = s.iter().collect();
+        assert_eq!(all.len(), 203);
+        let iv = |start, end| Interval { start, end };
+        assert_eq!(all[0].interval, iv(None, Some(25)));
+        assert_eq!(
+            (all[0].g, all[0].swept, all[0].reclaimed),
+            (4, 1 << 20, 300)
+        );
+        assert_eq!(all[1].interval, iv(None, Some(40)));
+        assert_eq!(all[1].g, -1);
+        assert_eq!(all[2].interval, iv(Some(50), Some(50)));
+        for (i, w) in all[3..].iter().enumerate() {
+            let i = i as i64;
+            let end = (i % 2 == 0).then_some(105 + i * 10);
+            assert_eq!(w.interval, iv(Some(100 + i * 10), end));
+            assert_eq!(w.g, i);
+            assert_eq!(w.swept, if i % 2 == 0 { i as u64 * 1000 } else { 0 });
+        }
+        assert!(s.is_open());
+        assert!(s.heap_bytes() < 203 * 16, "{}", s.heap_bytes());
+    }
 
     #[test]
     fn go_spans_round_trip() {
