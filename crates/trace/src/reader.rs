@@ -638,18 +638,49 @@ impl<'a> Reader<'a> {
     /// Appends the next events (at least one, unless the stream has ended) to `out`;
     /// returns the error that ends the stream instead, once, after every event before it.
     /// Returns `Ok(false)` after the last event. Cheaper per event than
-    /// [`Reader::next_event`].
+    /// [`Reader::next_event`]: events are ordered straight into `out`, and a part of a
+    /// generation ordered ahead is handed over whole when `out` is empty (`out`'s buffer
+    /// is kept for later parts).
     pub fn next_events(&mut self, out: &mut Vec<Event>) -> Result<bool> {
-        if self.out_pos >= self.order.out.len() {
-            match self.refill() {
-                Some(Ok(_)) => self.out_pos = 0,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(false),
+        if self.out_pos < self.order.out.len() {
+            // Left over from `next_event`.
+            out.extend_from_slice(&self.order.out[self.out_pos..]);
+            self.out_pos = self.order.out.len();
+            return Ok(true);
+        }
+        let start = out.len();
+        loop {
+            if let Some(part) = self.queued.pop_front() {
+                let spent = if out.is_empty() {
+                    std::mem::replace(out, part)
+                } else {
+                    out.extend_from_slice(&part);
+                    part
+                };
+                if let Some(a) = &self.ahead {
+                    a.recycle(spent);
+                }
+                if out.len() > start {
+                    return Ok(true);
+                }
+                continue;
+            }
+            if self.finished {
+                break;
+            }
+            // Order into `out` itself, in the reader's place.
+            self.order.out.clear();
+            std::mem::swap(out, &mut self.order.out);
+            self.order_until(start + CHUNK);
+            std::mem::swap(out, &mut self.order.out);
+            if out.len() > start {
+                return Ok(true);
             }
         }
-        out.extend_from_slice(&self.order.out[self.out_pos..]);
-        self.out_pos = self.order.out.len();
-        Ok(true)
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
     }
 
     /// Orders the next events into the empty buffer and hands out the first.
@@ -667,7 +698,20 @@ impl<'a> Reader<'a> {
             }
         }
         self.order.out.clear();
-        while !self.finished && self.order.out.len() < CHUNK && self.queued.is_empty() {
+        self.order_until(CHUNK);
+        match self.order.out.first() {
+            Some(&ev) => {
+                self.out_pos = 1;
+                Some(Ok(ev))
+            }
+            None => self.error.take().map(Err),
+        }
+    }
+
+    /// Orders events into `self.order.out` until it holds `limit`, the stream ends (or
+    /// fails: then `self.error` says why), or parts ordered ahead are queued.
+    fn order_until(&mut self, limit: usize) {
+        while !self.finished && self.order.out.len() < limit && self.queued.is_empty() {
             let Tables { gens, extra } = &mut self.tables;
             let step = match &mut self.current {
                 Some(cur) if !cur.exhausted() => {
@@ -680,7 +724,7 @@ impl<'a> Reader<'a> {
                         extra,
                         self.pipeline.as_ref().map(Pipeline::decoder),
                         &mut self.last_ts,
-                        CHUNK,
+                        limit,
                     )
                 }
                 _ => self.next_generation(),
@@ -693,13 +737,6 @@ impl<'a> Reader<'a> {
                     self.error = Some(e);
                 }
             }
-        }
-        match self.order.out.first() {
-            Some(&ev) => {
-                self.out_pos = 1;
-                Some(Ok(ev))
-            }
-            None => self.error.take().map(Err),
         }
     }
 
