@@ -366,6 +366,39 @@ mod tests {
         (events, None)
     }
 
+    /// Like [`read`], in bulk ([`Reader::next_events`]), with single events now and then,
+    /// into a buffer sometimes emptied and sometimes not (so parts are taken whole and
+    /// appended).
+    fn read_in_bulk(mut r: Reader<'_>) -> Stream {
+        let mut events = Vec::new();
+        let mut buf = Vec::new();
+        for round in 0.. {
+            if round % 5 == 4 {
+                events.append(&mut buf);
+                match r.next_event() {
+                    Some(Ok(ev)) => events.push(ev),
+                    Some(Err(e)) => return (events, Some(e.to_string())),
+                    None => return (events, None),
+                }
+                continue;
+            }
+            if round % 2 == 0 {
+                events.append(&mut buf);
+            }
+            let before = buf.len();
+            match r.next_events(&mut buf) {
+                Ok(true) => assert!(buf.len() > before, "no events but not at the end"),
+                Ok(false) => break,
+                Err(e) => {
+                    events.append(&mut buf);
+                    return (events, Some(e.to_string()));
+                }
+            }
+        }
+        events.append(&mut buf);
+        (events, None)
+    }
+
     /// Reads `data` sequentially, pipelined and with generations ordered ahead; fails if
     /// they differ. Returns the number of events.
     fn same_both_ways(name: &str, data: &[u8]) -> usize {
@@ -384,7 +417,7 @@ mod tests {
             assert_eq!(Reader::sequential(data).err(), other(data).err(), "{name}");
             return 0;
         };
-        let (seq, par) = (read(seq), read(par));
+        let (seq, par) = (read(seq), read_in_bulk(par));
         assert_eq!(seq.1, par.1, "{name}: errors differ");
         assert_eq!(seq.0.len(), par.0.len(), "{name}: event counts differ");
         if let Some(i) = (0..seq.0.len()).find(|&i| seq.0[i] != par.0[i]) {
