@@ -9,8 +9,9 @@
 # Go's side is bench/go-reader, built against a copy of the reference toolchain's
 # internal/trace made in the cache folder (never in the repository).
 #
-# goroscope's side is the release build of goroscope-trace's `count` example: it reads the
-# file into memory and reads every event of the ordered stream, as `go-reader events` does.
+# goroscope's side is the release build of goroscope-trace's `count` example: it maps the
+# file (as `Trace::open` does) and reads every event of the ordered stream, in bulk
+# (`next_events`), as `go-reader events` reads every event from the open file.
 # Both times are of the whole process (reading the file included), measured by
 # /usr/bin/time: wall ("s") and CPU ("cpu", user + system over all threads; Go's includes
 # its garbage collector, ours the decoding thread of the pipeline).

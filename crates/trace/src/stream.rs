@@ -64,6 +64,24 @@ impl<'a> EventStream<'a> {
             Self::V2(r) => r.next_event(),
         }
     }
+
+    /// Appends the next events (at least one, unless the stream has ended) to `out`;
+    /// returns the error that ends the stream instead, once, after every event before it.
+    /// Returns `Ok(false)` after the last event. For a v2 trace, many events at a time, much
+    /// cheaper per event than [`EventStream::next_event`] (see [`Reader::next_events`]).
+    pub fn next_events(&mut self, out: &mut Vec<Event>) -> Result<bool> {
+        match self {
+            Self::V1(r) => match r.next_event() {
+                Some(Ok(ev)) => {
+                    out.push(ev);
+                    Ok(true)
+                }
+                Some(Err(e)) => Err(e),
+                None => Ok(false),
+            },
+            Self::V2(r) => r.next_events(out),
+        }
+    }
 }
 
 impl std::fmt::Debug for EventStream<'_> {

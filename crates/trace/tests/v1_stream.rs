@@ -34,7 +34,51 @@ fn every_fixture_streams_as_its_own_reader() {
         }
         assert_eq!(ours.first().and_then(Event::sync_n), Some(1), "{name}");
         assert!(ours.last().and_then(Event::sync_n).is_some(), "{name}");
+
+        // In bulk, the same events.
+        let mut stream = EventStream::new(&data).unwrap();
+        let mut bulk = Vec::new();
+        while stream.next_events(&mut bulk).unwrap() {}
+        assert_eq!(ours, bulk, "{name}: in bulk");
+        assert!(
+            !stream.next_events(&mut bulk).unwrap(),
+            "{name}: fused in bulk"
+        );
     }
+}
+
+#[test]
+fn a_damaged_stream_in_bulk_gives_every_event_then_the_error() {
+    let mut errors = 0;
+    for path in goroscope_testkit::fixture_traces() {
+        let mut data = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        data.truncate(data.len() * 2 / 3);
+        let Ok(mut stream) = EventStream::new(&data) else {
+            continue;
+        };
+        let mut one = Vec::new();
+        let mut error = None;
+        for ev in stream.by_ref() {
+            match ev {
+                Ok(ev) => one.push(ev),
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        let mut stream = EventStream::new(&data).unwrap();
+        let mut bulk = Vec::new();
+        let bulk_error = loop {
+            match stream.next_events(&mut bulk) {
+                Ok(true) => {}
+                Ok(false) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        assert_eq!(one, bulk, "{name}");
+        assert_eq!(error, bulk_error, "{name}");
+        errors += usize::from(error.is_some());
+    }
+    assert!(errors > 0, "no cut trace failed");
 }
 
 #[test]
