@@ -2,8 +2,10 @@
 //!
 //! A lane holds records in time order, each encoded relative to the one before it (time as
 //! a varint delta, other fields as the record kind chooses), so a span costs a few bytes.
-//! Every [`CHUNK`] records a checkpoint keeps the full record and its byte offset; lookups by
-//! index or by time binary-search the checkpoints and decode at most one chunk.
+//! Every [`CHUNK`] records a checkpoint keeps the decoding context of the record before (its
+//! [`Record::Context`]: the time, and whatever else the next is encoded against) and its
+//! byte offset; lookups by index or by time binary-search the checkpoints and decode at most
+//! one chunk.
 
 use goroscope_format::uvarint;
 
@@ -12,18 +14,25 @@ pub const CHUNK: usize = 64;
 
 /// A record kind that a [`Lane`] can store.
 pub trait Record: Copy + Default + std::fmt::Debug {
+    /// What the encoding of a record depends on of the record before it (its time, and the
+    /// fields encoded as differences), kept at each checkpoint. The default record's context
+    /// is the context of the first.
+    type Context: Copy + Default + std::fmt::Debug;
     /// The record's time (nanoseconds); records are appended in non-decreasing time.
     fn time(&self) -> i64;
-    /// Writes the record's encoding relative to `prev` (whose time is not after it).
-    fn encode(&self, prev: &Self, out: &mut RecordBytes);
+    /// The record's context, for encoding the record after it.
+    fn context(&self) -> Self::Context;
+    /// Writes the record's encoding relative to `prev`, the context of the record before it
+    /// (whose time is not after it).
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes);
     /// Decodes a record encoded relative to `prev`, advancing `pos`.
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self;
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self;
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Checkpoint<R> {
-    /// The record before the chunk (decoding context), default for the first chunk.
-    prev: R,
+struct Checkpoint<C> {
+    /// The context of the record before the chunk, default for the first chunk.
+    prev: C,
     /// The time of the chunk's first record.
     time: i64,
     /// Byte offset of the chunk's first record.
@@ -34,11 +43,11 @@ struct Checkpoint<R> {
 #[derive(Debug, Clone)]
 pub struct Lane<R: Record> {
     bytes: Vec<u8>,
-    checkpoints: Vec<Checkpoint<R>>,
+    checkpoints: Vec<Checkpoint<R::Context>>,
     len: u32,
     last: R,
-    /// The record before `last` (the context `last` is encoded against).
-    before_last: R,
+    /// The context `last` is encoded against (of the record before it).
+    before_last: R::Context,
     /// Byte offset where `last` starts.
     last_offset: u32,
 }
@@ -50,7 +59,7 @@ impl<R: Record> Default for Lane<R> {
             checkpoints: Vec::new(),
             len: 0,
             last: R::default(),
-            before_last: R::default(),
+            before_last: R::Context::default(),
             last_offset: 0,
         }
     }
@@ -61,18 +70,19 @@ impl<R: Record> Lane<R> {
     #[inline]
     pub fn push(&mut self, r: R) {
         debug_assert!(self.len == 0 || r.time() >= self.last.time());
+        let prev = self.last.context();
         if (self.len as usize).is_multiple_of(CHUNK) {
             self.checkpoints.push(Checkpoint {
-                prev: self.last,
+                prev,
                 time: r.time(),
                 offset: self.bytes.len() as u32,
             });
         }
         self.last_offset = self.bytes.len() as u32;
         let mut enc = RecordBytes::new();
-        r.encode(&self.last, &mut enc);
+        r.encode(&prev, &mut enc);
         enc.append_to(&mut self.bytes);
-        self.before_last = self.last;
+        self.before_last = prev;
         self.last = r;
         self.len += 1;
     }
@@ -111,7 +121,7 @@ impl<R: Record> Lane<R> {
 
     /// Bytes used by the encoded records and checkpoints.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.checkpoints.capacity() * size_of::<Checkpoint<R>>()
+        self.bytes.capacity() + self.checkpoints.capacity() * size_of::<Checkpoint<R::Context>>()
     }
 
     /// Releases unused capacity.
@@ -131,7 +141,7 @@ impl<R: Record> Lane<R> {
         let mut it = LaneIter {
             lane: self,
             pos: 0,
-            prev: R::default(),
+            prev: R::default().context(),
             index: 0,
         };
         if i < self.len as usize {
@@ -187,7 +197,7 @@ impl<R: Record> Lane<R> {
 pub struct LaneIter<'a, R: Record> {
     lane: &'a Lane<R>,
     pos: usize,
-    prev: R,
+    prev: R::Context,
     index: usize,
 }
 
@@ -200,7 +210,7 @@ impl<R: Record> Iterator for LaneIter<'_, R> {
             return None;
         }
         let r = R::decode(&self.prev, &self.lane.bytes, &mut self.pos);
-        self.prev = r;
+        self.prev = r.context();
         self.index += 1;
         Some(r)
     }
@@ -318,8 +328,12 @@ mod tests {
     }
 
     impl Record for Pt {
+        type Context = Self;
         fn time(&self) -> i64 {
             self.t
+        }
+        fn context(&self) -> Self {
+            *self
         }
         fn encode(&self, prev: &Self, out: &mut RecordBytes) {
             out.put((self.t - prev.t) as u64);

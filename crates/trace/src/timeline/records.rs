@@ -58,12 +58,19 @@ const HAS_M: u8 = 1 << 6;
 const WOKEN: u8 = 1 << 7;
 
 impl Record for GoSpan {
+    type Context = (i64, StackId);
+
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+    fn context(&self) -> (i64, StackId) {
+        (self.time, self.stack)
+    }
+
+    #[inline(always)]
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
         let mut head = self.state as u8;
         if self.reason.0 != 0 {
             head |= HAS_REASON;
@@ -81,12 +88,12 @@ impl Record for GoSpan {
             head |= WOKEN;
         }
         out.byte(head);
-        out.put(self.time.wrapping_sub(prev.time) as u64);
+        out.put(self.time.wrapping_sub(prev.0) as u64);
         if head & HAS_REASON != 0 {
             out.put(u64::from(self.reason.0));
         }
         if head & HAS_STACK != 0 {
-            out.put_i(i64::from(self.stack.0) - i64::from(prev.stack.0));
+            out.put_i(i64::from(self.stack.0) - i64::from(prev.1.0));
         }
         if head & HAS_P != 0 {
             out.put(self.p as u64);
@@ -101,20 +108,20 @@ impl Record for GoSpan {
     }
 
     #[inline]
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         let head = bytes.get(*pos).copied().unwrap_or(0);
         *pos += 1;
         let mut s = Self {
-            time: prev.time.wrapping_add(enc::get(bytes, pos) as i64),
+            time: prev.0.wrapping_add(enc::get(bytes, pos) as i64),
             state: GoState::from_u8(head & 7),
-            stack: prev.stack,
+            stack: prev.1,
             ..Self::default()
         };
         if head & HAS_REASON != 0 {
             s.reason = StrId(enc::get(bytes, pos) as u32);
         }
         if head & HAS_STACK != 0 {
-            s.stack = StackId((i64::from(prev.stack.0) + enc::get_i(bytes, pos)) as u32);
+            s.stack = StackId((i64::from(prev.1.0) + enc::get_i(bytes, pos)) as u32);
         } else {
             s.stack = StackId::NONE;
         }
@@ -184,27 +191,34 @@ impl Default for ProcSpan {
 }
 
 impl Record for ProcSpan {
+    type Context = i64;
+
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+    fn context(&self) -> i64 {
+        self.time
+    }
+
+    #[inline(always)]
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
         // The head byte holds the activity and the low six bits of `g + 1` (goroutine IDs
         // run into the tens of thousands: a byte less than a zigzag uvarint of them).
         let g = self.g.wrapping_add(1) as u64;
         out.byte(self.activity as u8 | ((g as u8 & 0x3f) << 2));
-        out.put(self.time.wrapping_sub(prev.time) as u64);
+        out.put(self.time.wrapping_sub(*prev) as u64);
         out.put(g >> 6);
         out.put(u64::from(self.m.wrapping_add(1)));
     }
 
     #[inline]
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         let head = bytes.get(*pos).copied().unwrap_or(0);
         *pos += 1;
         Self {
-            time: prev.time.wrapping_add(enc::get(bytes, pos) as i64),
+            time: prev.wrapping_add(enc::get(bytes, pos) as i64),
             activity: ProcActivity::from_u8(head & 3),
             g: ((enc::get(bytes, pos) << 6) | u64::from(head >> 2)).wrapping_sub(1) as i64,
             m: (enc::get(bytes, pos) as u32).wrapping_sub(1),
@@ -238,21 +252,28 @@ impl Default for ThreadSpan {
 }
 
 impl Record for ThreadSpan {
+    type Context = i64;
+
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
-        out.put(self.time.wrapping_sub(prev.time) as u64);
+    fn context(&self) -> i64 {
+        self.time
+    }
+
+    #[inline(always)]
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
+        out.put(self.time.wrapping_sub(*prev) as u64);
         out.put_i(self.p.wrapping_add(1));
         out.put_i(self.g.wrapping_add(1));
     }
 
     #[inline]
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         Self {
-            time: prev.time.wrapping_add(enc::get(bytes, pos) as i64),
+            time: prev.wrapping_add(enc::get(bytes, pos) as i64),
             p: enc::get_i(bytes, pos).wrapping_sub(1),
             g: enc::get_i(bytes, pos).wrapping_sub(1),
         }
@@ -269,21 +290,28 @@ pub struct Point {
 }
 
 impl Record for Point {
+    type Context = (i64, u64);
+
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
-        out.put(self.time.wrapping_sub(prev.time) as u64);
-        out.put_i(self.value.wrapping_sub(prev.value) as i64);
+    fn context(&self) -> (i64, u64) {
+        (self.time, self.value)
+    }
+
+    #[inline(always)]
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
+        out.put(self.time.wrapping_sub(prev.0) as u64);
+        out.put_i(self.value.wrapping_sub(prev.1) as i64);
     }
 
     #[inline]
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         Self {
-            time: prev.time.wrapping_add(enc::get(bytes, pos) as i64),
-            value: prev.value.wrapping_add(enc::get_i(bytes, pos) as u64),
+            time: prev.0.wrapping_add(enc::get(bytes, pos) as i64),
+            value: prev.1.wrapping_add(enc::get_i(bytes, pos) as u64),
         }
     }
 }
@@ -306,12 +334,19 @@ pub struct Counts {
 }
 
 impl Record for Counts {
+    type Context = Self;
+
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+    fn context(&self) -> Self {
+        *self
+    }
+
+    #[inline(always)]
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
         out.put(self.time.wrapping_sub(prev.time) as u64);
         for (a, b) in self.fields().into_iter().zip(prev.fields()) {
             out.put_i(i64::from(a) - i64::from(b));
@@ -319,7 +354,7 @@ impl Record for Counts {
     }
 
     #[inline]
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         let time = prev.time.wrapping_add(enc::get(bytes, pos) as i64);
         let f = prev
             .fields()
@@ -442,11 +477,18 @@ const BEGUN: u8 = 1;
 const ENDED: u8 = 1 << 1;
 
 impl Record for SweepRecord {
+    type Context = i64;
+
     fn time(&self) -> i64 {
         self.seen
     }
 
-    fn encode(&self, prev: &Self, out: &mut RecordBytes) {
+    #[inline(always)]
+    fn context(&self) -> i64 {
+        self.seen
+    }
+
+    fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
         let Interval { start, end } = self.sweep.interval;
         debug_assert!(start.is_none_or(|s| s == self.seen));
         let mut head = 0;
@@ -457,7 +499,7 @@ impl Record for SweepRecord {
             head |= ENDED;
         }
         out.byte(head);
-        out.put(self.seen.wrapping_sub(prev.seen) as u64);
+        out.put(self.seen.wrapping_sub(*prev) as u64);
         if let Some(end) = end {
             out.put_i(end.wrapping_sub(self.seen));
         }
@@ -466,10 +508,10 @@ impl Record for SweepRecord {
         out.put(self.sweep.reclaimed);
     }
 
-    fn decode(prev: &Self, bytes: &[u8], pos: &mut usize) -> Self {
+    fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         let head = bytes.get(*pos).copied().unwrap_or(0);
         *pos += 1;
-        let seen = prev.seen.wrapping_add(enc::get(bytes, pos) as i64);
+        let seen = prev.wrapping_add(enc::get(bytes, pos) as i64);
         let end = (head & ENDED != 0).then(|| seen.wrapping_add(enc::get_i(bytes, pos)));
         Self {
             seen,
