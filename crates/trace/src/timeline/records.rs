@@ -347,18 +347,33 @@ impl Record for Counts {
 
     #[inline(always)]
     fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
+        // A byte of which counts changed (most records change one or two), then the
+        // changes.
+        let (now, before) = (self.fields(), prev.fields());
+        let mut changed = 0u8;
+        for (i, (a, b)) in now.iter().zip(&before).enumerate() {
+            changed |= u8::from(a != b) << i;
+        }
+        out.byte(changed);
         out.put(self.time.wrapping_sub(prev.time) as u64);
-        for (a, b) in self.fields().into_iter().zip(prev.fields()) {
-            out.put_i(i64::from(a) - i64::from(b));
+        for (i, (a, b)) in now.into_iter().zip(before).enumerate() {
+            if changed & (1 << i) != 0 {
+                out.put_i(i64::from(a) - i64::from(b));
+            }
         }
     }
 
     #[inline]
     fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
+        let changed = bytes.get(*pos).copied().unwrap_or(0);
+        *pos += 1;
         let time = prev.time.wrapping_add(enc::get(bytes, pos) as i64);
-        let f = prev
-            .fields()
-            .map(|b| (i64::from(b) + enc::get_i(bytes, pos)) as u32);
+        let mut f = prev.fields();
+        for (i, v) in f.iter_mut().enumerate() {
+            if changed & (1 << i) != 0 {
+                *v = (i64::from(*v) + enc::get_i(bytes, pos)) as u32;
+            }
+        }
         Self {
             time,
             runnable: f[0],
@@ -648,6 +663,31 @@ mod tests {
         ];
         cs.iter().for_each(|&x| c.push(x));
         assert_eq!(c.iter().collect::<Vec<_>>(), cs);
+
+        // Any subset of the counts changing, across checkpoints.
+        let mut c = Lane::default();
+        let mut x = Counts::default();
+        let mut all = Vec::new();
+        for i in 0..500u32 {
+            x.time += i64::from(i % 7);
+            let mask = i.wrapping_mul(2_654_435_761) >> 27;
+            let step = |v: u32, bit: u32| {
+                if mask & (1 << bit) != 0 {
+                    v ^ (i * 37 + bit)
+                } else {
+                    v
+                }
+            };
+            x.runnable = step(x.runnable, 0);
+            x.running = step(x.running, 1);
+            x.waiting = step(x.waiting, 2);
+            x.syscall = step(x.syscall, 3);
+            x.threads = step(x.threads, 4);
+            c.push(x);
+            all.push(x);
+        }
+        assert_eq!(c.iter().collect::<Vec<_>>(), all);
+        assert_eq!(c.get(321), Some(all[321]));
     }
 
     #[test]
