@@ -14,14 +14,15 @@ pub const CHUNK: usize = 64;
 
 /// A record kind that a [`Lane`] can store.
 pub trait Record: Copy + Default + std::fmt::Debug {
-    /// What the encoding of a record depends on of the record before it (its time, and the
-    /// fields encoded as differences), kept at each checkpoint. The default record's context
-    /// is the context of the first.
+    /// What the encoding of a record depends on of the records before it (the time, and
+    /// whatever fields are encoded against earlier ones), kept at each checkpoint. The first
+    /// record is encoded against the default.
     type Context: Copy + Default + std::fmt::Debug;
     /// The record's time (nanoseconds); records are appended in non-decreasing time.
     fn time(&self) -> i64;
-    /// The record's context, for encoding the record after it.
-    fn context(&self) -> Self::Context;
+    /// The context to encode the record after this one against, given `before`, the
+    /// context this one was encoded against.
+    fn context(&self, before: &Self::Context) -> Self::Context;
     /// Writes the record's encoding relative to `prev`, the context of the record before it
     /// (whose time is not after it).
     fn encode(&self, prev: &Self::Context, out: &mut RecordBytes);
@@ -46,7 +47,9 @@ pub struct Lane<R: Record> {
     checkpoints: Vec<Checkpoint<R::Context>>,
     len: u32,
     last: R,
-    /// The context `last` is encoded against (of the record before it).
+    /// The context the next record is encoded against.
+    last_context: R::Context,
+    /// The context `last` is encoded against.
     before_last: R::Context,
     /// Byte offset where `last` starts.
     last_offset: u32,
@@ -59,6 +62,7 @@ impl<R: Record> Default for Lane<R> {
             checkpoints: Vec::new(),
             len: 0,
             last: R::default(),
+            last_context: R::Context::default(),
             before_last: R::Context::default(),
             last_offset: 0,
         }
@@ -70,7 +74,7 @@ impl<R: Record> Lane<R> {
     #[inline]
     pub fn push(&mut self, r: R) {
         debug_assert!(self.len == 0 || r.time() >= self.last.time());
-        let prev = self.last.context();
+        let prev = self.last_context;
         if (self.len as usize).is_multiple_of(CHUNK) {
             self.checkpoints.push(Checkpoint {
                 prev,
@@ -83,6 +87,7 @@ impl<R: Record> Lane<R> {
         r.encode(&prev, &mut enc);
         enc.append_to(&mut self.bytes);
         self.before_last = prev;
+        self.last_context = r.context(&prev);
         self.last = r;
         self.len += 1;
     }
@@ -101,6 +106,7 @@ impl<R: Record> Lane<R> {
         let mut enc = RecordBytes::new();
         r.encode(&self.before_last, &mut enc);
         enc.append_to(&mut self.bytes);
+        self.last_context = r.context(&self.before_last);
         self.last = r;
     }
 
@@ -141,7 +147,7 @@ impl<R: Record> Lane<R> {
         let mut it = LaneIter {
             lane: self,
             pos: 0,
-            prev: R::default().context(),
+            prev: R::Context::default(),
             index: 0,
         };
         if i < self.len as usize {
@@ -210,7 +216,7 @@ impl<R: Record> Iterator for LaneIter<'_, R> {
             return None;
         }
         let r = R::decode(&self.prev, &self.lane.bytes, &mut self.pos);
-        self.prev = r.context();
+        self.prev = r.context(&self.prev);
         self.index += 1;
         Some(r)
     }
@@ -332,7 +338,7 @@ mod tests {
         fn time(&self) -> i64 {
             self.t
         }
-        fn context(&self) -> Self {
+        fn context(&self, _: &Self) -> Self {
             *self
         }
         fn encode(&self, prev: &Self, out: &mut RecordBytes) {

@@ -65,7 +65,7 @@ impl Record for GoSpan {
     }
 
     #[inline(always)]
-    fn context(&self) -> (i64, StackId) {
+    fn context(&self, _: &Self::Context) -> (i64, StackId) {
         (self.time, self.stack)
     }
 
@@ -190,38 +190,86 @@ impl Default for ProcSpan {
     }
 }
 
+/// In a P span's head byte, after the activity (two bits): the span's thread is the span
+/// before's.
+const P_SAME_M: u8 = 1 << 2;
+/// Two bits of how the span's goroutine is told: none (-1), …
+const P_G_NONE: u8 = 0;
+/// … the goroutine of the span before that (a busy P alternates between goroutines and
+/// its scheduler, which is none), …
+const P_G_AGAIN: u8 = 1 << 3;
+/// … the goroutine of the span before, …
+const P_G_SAME: u8 = 2 << 3;
+/// … or a uvarint of `g + 1` after the time.
+const P_G_GIVEN: u8 = 3 << 3;
+const P_G_MASK: u8 = 3 << 3;
+/// The head byte's top three bits are the time delta's lowest; a uvarint of the rest
+/// follows (P spans are short: most take two bytes in all).
+const P_TIME_SHIFT: u32 = 5;
+
 impl Record for ProcSpan {
-    type Context = i64;
+    /// The time, goroutine and thread of the span before, and the goroutine of the span
+    /// before that.
+    type Context = (i64, GoId, u32, GoId);
 
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn context(&self) -> i64 {
-        self.time
+    fn context(&self, before: &Self::Context) -> Self::Context {
+        (self.time, self.g, self.m, before.1)
     }
 
     #[inline(always)]
     fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
-        // The head byte holds the activity and the low six bits of `g + 1` (goroutine IDs
-        // run into the tens of thousands: a byte less than a zigzag uvarint of them).
-        let g = self.g.wrapping_add(1) as u64;
-        out.byte(self.activity as u8 | ((g as u8 & 0x3f) << 2));
-        out.put(self.time.wrapping_sub(*prev) as u64);
-        out.put(g >> 6);
-        out.put(u64::from(self.m.wrapping_add(1)));
+        let &(time, g, m, g_before) = prev;
+        let dt = self.time.wrapping_sub(time) as u64;
+        let mut head = self.activity as u8 | ((dt as u8) << P_TIME_SHIFT);
+        if self.m == m {
+            head |= P_SAME_M;
+        }
+        head |= if self.g == -1 {
+            P_G_NONE
+        } else if self.g == g {
+            P_G_SAME
+        } else if self.g == g_before {
+            P_G_AGAIN
+        } else {
+            P_G_GIVEN
+        };
+        out.byte(head);
+        out.put(dt >> (8 - P_TIME_SHIFT));
+        if head & P_G_MASK == P_G_GIVEN {
+            out.put(self.g.wrapping_add(1) as u64);
+        }
+        if self.m != m {
+            out.put(u64::from(self.m.wrapping_add(1)));
+        }
     }
 
     #[inline]
     fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
+        let &(time, g, m, g_before) = prev;
         let head = bytes.get(*pos).copied().unwrap_or(0);
         *pos += 1;
+        let dt = (enc::get(bytes, pos) << (8 - P_TIME_SHIFT)) | u64::from(head >> P_TIME_SHIFT);
+        let g = match head & P_G_MASK {
+            P_G_NONE => -1,
+            P_G_SAME => g,
+            P_G_AGAIN => g_before,
+            _ => (enc::get(bytes, pos) as i64).wrapping_sub(1),
+        };
+        let m = if head & P_SAME_M != 0 {
+            m
+        } else {
+            (enc::get(bytes, pos) as u32).wrapping_sub(1)
+        };
         Self {
-            time: prev.wrapping_add(enc::get(bytes, pos) as i64),
+            time: time.wrapping_add(dt as i64),
             activity: ProcActivity::from_u8(head & 3),
-            g: ((enc::get(bytes, pos) << 6) | u64::from(head >> 2)).wrapping_sub(1) as i64,
-            m: (enc::get(bytes, pos) as u32).wrapping_sub(1),
+            g,
+            m,
         }
     }
 }
@@ -259,7 +307,7 @@ impl Record for ThreadSpan {
     }
 
     #[inline(always)]
-    fn context(&self) -> i64 {
+    fn context(&self, _: &Self::Context) -> i64 {
         self.time
     }
 
@@ -297,7 +345,7 @@ impl Record for Point {
     }
 
     #[inline(always)]
-    fn context(&self) -> (i64, u64) {
+    fn context(&self, _: &Self::Context) -> (i64, u64) {
         (self.time, self.value)
     }
 
@@ -341,7 +389,7 @@ impl Record for Counts {
     }
 
     #[inline(always)]
-    fn context(&self) -> Self {
+    fn context(&self, _: &Self::Context) -> Self {
         *self
     }
 
@@ -499,7 +547,7 @@ impl Record for SweepRecord {
     }
 
     #[inline(always)]
-    fn context(&self) -> i64 {
+    fn context(&self, _: &Self::Context) -> i64 {
         self.seen
     }
 
@@ -692,14 +740,17 @@ mod tests {
 
     #[test]
     fn proc_spans_keep_every_goroutine_id() {
-        // IDs around the six bits kept in the head byte, large ones, and what a damaged
-        // trace may name (any i64).
+        // Goroutines told each way (none, the span before's, the one before that, given:
+        // small, large, and whatever a damaged trace may name), times a few bits apart and
+        // far apart, threads kept and changed, across checkpoints.
         let ids = [
             -1,
             0,
             62,
             63,
             64,
+            127,
+            128,
             8191,
             25_000,
             1 << 40,
@@ -713,24 +764,50 @@ mod tests {
             ProcActivity::Syscall,
             ProcActivity::NotExist,
         ];
-        let spans: Vec<ProcSpan> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, &g)| ProcSpan {
-                time: i as i64 * 1000,
+        let gaps = [0, 1, 7, 8, 9, 255, 256, 1023, 1 << 20, 1 << 40];
+        let mut spans = Vec::new();
+        let mut time = 0i64;
+        for i in 0..400usize {
+            time += gaps[i % gaps.len()];
+            let g = match i % 5 {
+                // A goroutine, the scheduler, the same goroutine again.
+                0 | 2 => ids[(i / 5) % ids.len()],
+                4 => ids[(i / 3) % ids.len()],
+                _ => -1,
+            };
+            spans.push(ProcSpan {
+                time,
                 activity: activities[i % 4],
                 g,
-                m: if i % 3 == 0 {
-                    NO_THREAD_INDEX
-                } else {
-                    i as u32
+                m: match i % 7 {
+                    0 => NO_THREAD_INDEX,
+                    1 | 2 => i as u32 / 7,
+                    _ => 3,
                 },
-            })
-            .collect();
+            });
+        }
         let mut lane = Lane::default();
         for &s in &spans {
             lane.push(s);
         }
+        assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
+        for i in [0, 63, 64, 65, 200, 399] {
+            assert_eq!(lane.get(i), Some(spans[i]), "{i}");
+        }
+
+        // A replaced last span is encoded against what the one before it was.
+        let mut last = spans[399];
+        last.g = spans[397].g;
+        last.m = 77;
+        lane.replace_last(last);
+        spans[399] = last;
+        let next = ProcSpan {
+            time: last.time + 5,
+            g: spans[398].g,
+            ..last
+        };
+        lane.push(next);
+        spans.push(next);
         assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
     }
 }
