@@ -51,57 +51,101 @@ impl Default for GoSpan {
     }
 }
 
-const HAS_REASON: u8 = 1 << 3;
-const HAS_STACK: u8 = 1 << 4;
-const HAS_P: u8 = 1 << 5;
-const HAS_M: u8 = 1 << 6;
-const WOKEN: u8 = 1 << 7;
+/// In a goroutine span's head byte, after the state (three bits): the span began with an
+/// unblock (the waker and its stack follow).
+const WOKEN: u8 = 1 << 3;
+/// Two bits of how the P and thread are told: neither (-1 and [`NO_THREAD_INDEX`]), …
+const PM_NONE: u8 = 0;
+/// … those of the last span that had either (a goroutine mostly runs on the same P and
+/// thread), …
+const PM_SAME: u8 = 1 << 4;
+/// … or given: uvarints of `p + 1` and `m + 1`.
+const PM_GIVEN: u8 = 2 << 4;
+const PM_MASK: u8 = 3 << 4;
+/// Two bits of how the reason and stack are told: neither, …
+const SITE_NONE: u8 = 0;
+/// … those of the last span that had either (a goroutine mostly blocks at the same few
+/// places), …
+const SITE_SAME: u8 = 1 << 6;
+/// … given: a uvarint of the reason and the stack's difference from the last stack, …
+const SITE_GIVEN: u8 = 2 << 6;
+/// … or a stack only (no reason): its difference from the last stack.
+const SITE_STACK: u8 = 3 << 6;
+const SITE_MASK: u8 = 3 << 6;
+
+impl GoSpan {
+    /// Whether the span names a reason or a stack.
+    fn has_site(&self) -> bool {
+        self.reason.0 != 0 || self.stack.is_some()
+    }
+
+    /// Whether the span names a P or a thread.
+    fn has_pm(&self) -> bool {
+        self.p != -1 || self.m != NO_THREAD_INDEX
+    }
+}
 
 impl Record for GoSpan {
-    type Context = (i64, StackId);
+    /// The time of the span before, and the reason and stack, and the P and thread, of the
+    /// last spans that had them.
+    type Context = (i64, (StrId, StackId), (ProcId, u32));
 
     fn time(&self) -> i64 {
         self.time
     }
 
     #[inline(always)]
-    fn context(&self, _: &Self::Context) -> (i64, StackId) {
-        (self.time, self.stack)
+    fn context(&self, before: &Self::Context) -> Self::Context {
+        let site = if self.has_site() {
+            (self.reason, self.stack)
+        } else {
+            before.1
+        };
+        let pm = if self.has_pm() {
+            (self.p, self.m)
+        } else {
+            before.2
+        };
+        (self.time, site, pm)
     }
 
     #[inline(always)]
     fn encode(&self, prev: &Self::Context, out: &mut RecordBytes) {
+        let &(time, site, pm) = prev;
         let mut head = self.state as u8;
-        if self.reason.0 != 0 {
-            head |= HAS_REASON;
-        }
-        if self.stack.is_some() {
-            head |= HAS_STACK;
-        }
-        if self.p >= 0 {
-            head |= HAS_P;
-        }
-        if self.m != NO_THREAD_INDEX {
-            head |= HAS_M;
-        }
         if self.woken {
             head |= WOKEN;
         }
+        head |= if !self.has_pm() {
+            PM_NONE
+        } else if (self.p, self.m) == pm {
+            PM_SAME
+        } else {
+            PM_GIVEN
+        };
+        head |= if !self.has_site() {
+            SITE_NONE
+        } else if (self.reason, self.stack) == site {
+            SITE_SAME
+        } else if self.reason.0 == 0 {
+            SITE_STACK
+        } else {
+            SITE_GIVEN
+        };
         out.byte(head);
-        out.put(self.time.wrapping_sub(prev.0) as u64);
-        if head & HAS_REASON != 0 {
+        out.put(self.time.wrapping_sub(time) as u64);
+        let mode = head & SITE_MASK;
+        if mode == SITE_GIVEN {
             out.put(u64::from(self.reason.0));
         }
-        if head & HAS_STACK != 0 {
-            out.put_i(i64::from(self.stack.0) - i64::from(prev.1.0));
+        if mode == SITE_GIVEN || mode == SITE_STACK {
+            out.put_i(i64::from(self.stack.0) - i64::from(site.1.0));
         }
-        if head & HAS_P != 0 {
-            out.put(self.p as u64);
+        if head & PM_MASK == PM_GIVEN {
+            out.put(self.p.wrapping_add(1) as u64);
+            out.put(u64::from(self.m.wrapping_add(1)));
         }
-        if head & HAS_M != 0 {
-            out.put(u64::from(self.m));
-        }
-        if head & WOKEN != 0 {
+        if self.woken {
             out.put_i(self.waker);
             out.put(u64::from(self.waker_stack.0));
         }
@@ -109,27 +153,31 @@ impl Record for GoSpan {
 
     #[inline]
     fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
+        let &(time, site, pm) = prev;
         let head = bytes.get(*pos).copied().unwrap_or(0);
         *pos += 1;
         let mut s = Self {
-            time: prev.0.wrapping_add(enc::get(bytes, pos) as i64),
+            time: time.wrapping_add(enc::get(bytes, pos) as i64),
             state: GoState::from_u8(head & 7),
-            stack: prev.1,
             ..Self::default()
         };
-        if head & HAS_REASON != 0 {
-            s.reason = StrId(enc::get(bytes, pos) as u32);
+        match head & SITE_MASK {
+            SITE_NONE => {}
+            SITE_SAME => (s.reason, s.stack) = site,
+            mode => {
+                if mode == SITE_GIVEN {
+                    s.reason = StrId(enc::get(bytes, pos) as u32);
+                }
+                s.stack = StackId((i64::from(site.1.0) + enc::get_i(bytes, pos)) as u32);
+            }
         }
-        if head & HAS_STACK != 0 {
-            s.stack = StackId((i64::from(prev.1.0) + enc::get_i(bytes, pos)) as u32);
-        } else {
-            s.stack = StackId::NONE;
-        }
-        if head & HAS_P != 0 {
-            s.p = enc::get(bytes, pos) as i64;
-        }
-        if head & HAS_M != 0 {
-            s.m = enc::get(bytes, pos) as u32;
+        match head & PM_MASK {
+            PM_NONE => {}
+            PM_SAME => (s.p, s.m) = pm,
+            _ => {
+                s.p = (enc::get(bytes, pos) as i64).wrapping_sub(1);
+                s.m = (enc::get(bytes, pos) as u32).wrapping_sub(1);
+            }
         }
         if head & WOKEN != 0 {
             s.woken = true;
@@ -672,6 +720,82 @@ mod tests {
         for s in spans {
             lane.push(s);
         }
+        assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
+    }
+
+    #[test]
+    fn go_spans_keep_every_field_told_each_way() {
+        // Sites and P-thread pairs none, the last's again, given; stacks without reasons,
+        // reasons without stacks; odd values a damaged trace may give; across checkpoints.
+        let sites = [
+            (StrId(0), StackId(0)),
+            (StrId(3), StackId(12)),
+            (StrId(3), StackId(12)),
+            (StrId(0), StackId(40)),
+            (StrId(9), StackId(0)),
+            (StrId(u32::MAX), StackId(u32::MAX)),
+            (StrId(3), StackId(11)),
+        ];
+        let pms = [
+            (-1, NO_THREAD_INDEX),
+            (2, 5),
+            (2, 5),
+            (-1, 5),
+            (7, NO_THREAD_INDEX),
+            (i64::MIN, 0),
+            (-2, u32::MAX - 1),
+            (2, 6),
+        ];
+        let states = [
+            GoState::Running,
+            GoState::Waiting,
+            GoState::Runnable,
+            GoState::Syscall,
+            GoState::NotExist,
+            GoState::Undetermined,
+        ];
+        let mut spans = Vec::new();
+        let mut time = 0i64;
+        for i in 0..300usize {
+            time += [0, 1, 127, 128, 1 << 33][i % 5];
+            let (reason, stack) = sites[(i * 3 / 2) % sites.len()];
+            let (p, m) = pms[(i / 2) % pms.len()];
+            let woken = i % 11 == 0;
+            spans.push(GoSpan {
+                time,
+                state: states[i % states.len()],
+                reason,
+                stack,
+                p,
+                m,
+                woken,
+                waker: if woken { i as i64 - 50 } else { -1 },
+                waker_stack: if woken {
+                    StackId(i as u32)
+                } else {
+                    StackId::NONE
+                },
+            });
+        }
+        let mut lane = Lane::default();
+        for &s in &spans {
+            lane.push(s);
+        }
+        assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
+        for i in [0, 63, 64, 65, 128, 299] {
+            assert_eq!(lane.get(i), Some(spans[i]), "{i}");
+        }
+        // A replaced last span is encoded against what the one before it was.
+        let mut last = spans[299];
+        (last.reason, last.stack, last.p, last.m) = (StrId(3), StackId(12), 2, 5);
+        lane.replace_last(last);
+        spans[299] = last;
+        let next = GoSpan {
+            time: last.time + 1,
+            ..last
+        };
+        lane.push(next);
+        spans.push(next);
         assert_eq!(lane.iter().collect::<Vec<_>>(), spans);
     }
 
