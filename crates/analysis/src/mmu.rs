@@ -49,6 +49,7 @@ use goroscope_trace::{Event, GoState, Tables};
 
 use crate::gosort::{self, heap};
 use crate::idmap::IdMap;
+use crate::pass::Facts;
 
 mod mud;
 
@@ -319,8 +320,14 @@ impl MutatorUtilization {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        self.step(ev, &Facts::of(ev), tables);
+    }
+
+    /// [`MutatorUtilization::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
         self.last_time = Some(ev.time);
-        let kind = ev.kind();
+        let kind = facts.kind;
         match kind {
             EventKind::Sync => self.n_sync = ev.sync_n().unwrap_or(0),
             EventKind::Metric => {
@@ -356,7 +363,7 @@ impl MutatorUtilization {
                 _ => {}
             },
             EventKind::StateTransition => {
-                if let Some(st) = ev.state_transition()
+                if let Some(st) = &facts.transition
                     && let Resource::Goroutine { id, old, new } = st.resource
                 {
                     self.goroutine_transition(ev, id, old, new);

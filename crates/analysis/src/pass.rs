@@ -6,11 +6,37 @@
 //! where several of them are wanted, [`EventAnalyses`] feeds each event to all of them: one
 //! pass instead of one each. The loader can feed it too, beside the timelines it builds.
 
-use goroscope_trace::{Event, EventStream, Tables};
+use goroscope_trace::event::StateTransition;
+use goroscope_trace::{Event, EventKind, EventStream, Tables};
 
 use crate::mmu::{MutatorUtil, MutatorUtilization, UtilFlags};
 use crate::pprof::{GoProfiler, GoProfiles};
 use crate::summary::{Summarizer, Summary};
+
+/// What the analyses ask of every event, worked out once per event for all of them: each
+/// analysis's `event` works these out itself, a pass does it once and hands them to each.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    /// The event's kind.
+    pub(crate) kind: EventKind,
+    /// For a state transition, what changed ([`Event::state_transition`]); `None` for
+    /// every other kind.
+    pub(crate) transition: Option<StateTransition>,
+}
+
+impl Facts {
+    /// The facts of `ev`.
+    #[inline]
+    pub(crate) fn of(ev: &Event) -> Self {
+        let kind = ev.kind();
+        let transition = if kind == EventKind::StateTransition {
+            ev.state_transition()
+        } else {
+            None
+        };
+        Self { kind, transition }
+    }
+}
 
 /// The analyses one pass over the events computes; each is optional.
 #[derive(Debug, Clone, Default)]
@@ -65,14 +91,15 @@ impl EventAnalyses {
 
     /// Feeds the next event of the stream to every analysis; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        let facts = Facts::of(ev);
         if let Some(s) = self.summary.as_mut() {
-            s.event(ev, tables);
+            s.step(ev, &facts, tables);
         }
         if let Some(u) = self.utilization.as_mut() {
-            u.event(ev, tables);
+            u.step(ev, &facts, tables);
         }
         if let Some(p) = self.profiles.as_mut() {
-            p.event(ev, tables);
+            p.step(ev, &facts, tables);
         }
     }
 

@@ -61,13 +61,14 @@
 
 use std::sync::Arc;
 
-use goroscope_trace::event::{GoId, Resource, StackRef, StringRef, Time};
+use goroscope_trace::event::{GoId, Resource, StackRef, StateTransition, StringRef, Time};
 use goroscope_trace::timeline::{StackId, StrId, Timelines};
 use goroscope_trace::{Event, EventKind, EventStream, GoState, Tables};
 
 use crate::blocking::Wait;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::SymCache;
+use crate::pass::Facts;
 use crate::summary::Duration;
 
 /// How many frames of a stack count: Go merges samples by their first 128 PCs and cuts
@@ -250,21 +251,32 @@ impl GoProfileKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    fn target(self) -> GoState {
-        match self {
-            Self::Net | Self::Sync => GoState::Waiting,
-            Self::Syscall => GoState::Syscall,
-            Self::Sched => GoState::Runnable,
+    /// The kind's bit in a set of kinds: `1 << k` for `GoProfileKind::ALL[k]`.
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The kinds whose samples are time spent in state `s`, as a set of bits.
+    fn spent_in(s: GoState) -> u8 {
+        match s {
+            GoState::Waiting => Self::Net.bit() | Self::Sync.bit(),
+            GoState::Syscall => Self::Syscall.bit(),
+            GoState::Runnable => Self::Sched.bit(),
+            _ => 0,
         }
     }
 
-    /// Whether a transition with these reason flags starts a sample.
-    fn matches(self, reason: u32) -> bool {
-        match self {
-            Self::Net => reason & REASON_NET != 0,
-            Self::Sync => reason & REASON_SYNC != 0,
-            Self::Syscall | Self::Sched => true,
+    /// The kinds a transition into their state with these reason flags starts a sample of,
+    /// as a set of bits.
+    fn started_by(reason: u32) -> u8 {
+        let mut kinds = Self::Syscall.bit() | Self::Sched.bit();
+        if reason & REASON_NET != 0 {
+            kinds |= Self::Net.bit();
         }
+        if reason & REASON_SYNC != 0 {
+            kinds |= Self::Sync.bit();
+        }
+        kinds
     }
 }
 
@@ -332,7 +344,6 @@ fn reason_flags(reason: &[u8]) -> u32 {
 /// A sample being tracked: when it began and the stack it is charged to.
 #[derive(Debug, Clone, Copy, Default)]
 struct Track {
-    active: bool,
     start: Time,
     stack: u32,
 }
@@ -343,11 +354,13 @@ struct GState {
     /// Whether Go's summary has the goroutine (it was created or first seen with an
     /// unknown state).
     summary: bool,
+    /// The kinds with a sample in progress, as a set of [`GoProfileKind::bit`]s.
+    active: u8,
     /// Go's summary `StartTime` of the goroutine's current summary (0: not run yet).
     start: Time,
     /// Go's summary `EndTime` (0: not ended).
     end: Time,
-    /// One per [`GoProfileKind`].
+    /// One per [`GoProfileKind`]; meaningful while the kind is `active`.
     track: [Track; 4],
 }
 
@@ -425,20 +438,27 @@ impl GoProfiler {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        match ev.kind() {
+        self.step(ev, &Facts::of(ev), tables);
+    }
+
+    /// [`GoProfiler::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
+        match facts.kind {
             EventKind::Sync => {
                 self.last_sync = ev.time;
                 self.commit();
             }
-            EventKind::StateTransition => self.transition(ev, tables),
+            EventKind::StateTransition => {
+                if let Some(st) = &facts.transition {
+                    self.transition(ev, st, tables);
+                }
+            }
             _ => {}
         }
     }
 
-    fn transition(&mut self, ev: &Event, tables: &Tables<'_>) {
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
+    fn transition(&mut self, ev: &Event, st: &StateTransition, tables: &Tables<'_>) {
         let Resource::Goroutine { id, old, new } = st.resource else {
             return;
         };
@@ -473,25 +493,19 @@ impl GoProfiler {
             }
         }
 
-        // The samples (pprof.go's makeComputePprofFunc).
-        for (k, kind) in GoProfileKind::ALL.into_iter().enumerate() {
-            let track = self.goroutines[s].track[k];
-            if !track.active {
-                if new == kind.target() && kind.matches(reason) {
-                    let stack = self.stack(ev.stack(), tables);
-                    self.goroutines[s].track[k] = Track {
-                        active: true,
-                        start: t,
-                        stack,
-                    };
-                }
-                continue;
-            }
-            if new == kind.target() {
-                continue;
-            }
-            self.goroutines[s].track[k].active = false;
-            let g = &self.goroutines[s];
+        // The samples (pprof.go's makeComputePprofFunc): a kind's sample ends at the first
+        // transition out of its state, and starts at one into it (if the reason fits)
+        // while none is in progress; transitions within the state change nothing.
+        let g = &mut self.goroutines[s];
+        let spent = GoProfileKind::spent_in(new);
+        let ending = g.active & !spent;
+        let starting = !g.active & spent & GoProfileKind::started_by(reason);
+        g.active = (g.active & spent) | starting;
+        let mut bits = ending;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let track = g.track[k];
             self.pending.push(Pending {
                 kind: k as u8,
                 stack: track.stack,
@@ -501,6 +515,16 @@ impl GoProfiler {
                 g_start: g.start,
                 g_end: g.end,
             });
+        }
+        if starting != 0 {
+            let stack = self.stack(ev.stack(), tables);
+            let g = &mut self.goroutines[s];
+            let mut bits = starting;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                g.track[k] = Track { start: t, stack };
+            }
         }
     }
 

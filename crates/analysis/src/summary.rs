@@ -55,6 +55,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use goroscope_trace::event::StateTransition;
 use goroscope_trace::event::{
     EventKind, GoId, NO_PROC, NO_TASK, ProcId, Resource, Scope, StringRef, TaskId, Time,
 };
@@ -63,6 +64,7 @@ use goroscope_trace::{Event, EventStream, GoState, ProcState, Tables};
 use crate::gosort;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::{EMPTY, Interner, Sym, SymCache};
+use crate::pass::Facts;
 
 mod group;
 
@@ -579,14 +581,25 @@ impl Summarizer {
     /// Feeds the next event of the stream; `tables` are the reader's (for strings and
     /// stacks).
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        self.step(ev, &Facts::of(ev), tables);
+    }
+
+    /// [`Summarizer::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
         if self.sync_ts == 0 {
             self.sync_ts = ev.time;
         }
         self.last_ts = ev.time;
-        match ev.kind() {
+        match facts.kind {
             EventKind::Sync => self.sync_ts = ev.time,
-            EventKind::StateTransition => self.transition(ev, tables),
-            EventKind::RangeBegin | EventKind::RangeActive => self.range_begin(ev, tables),
+            EventKind::StateTransition => {
+                if let Some(st) = &facts.transition {
+                    self.transition(ev, st, tables);
+                }
+            }
+            EventKind::RangeBegin => self.range_begin(ev, false, tables),
+            EventKind::RangeActive => self.range_begin(ev, true, tables),
             EventKind::RangeEnd => self.range_end(ev, tables),
             EventKind::RegionBegin => self.region_begin(ev, tables),
             EventKind::RegionEnd => self.region_end(ev, tables),
@@ -685,10 +698,7 @@ impl Summarizer {
         id
     }
 
-    fn transition(&mut self, ev: &Event, tables: &Tables<'_>) {
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
+    fn transition(&mut self, ev: &Event, st: &StateTransition, tables: &Tables<'_>) {
         let t = ev.time;
         match st.resource {
             Resource::Goroutine { id, old, new } => {
@@ -851,7 +861,8 @@ impl Summarizer {
         }
     }
 
-    fn range_begin(&mut self, ev: &Event, tables: &Tables<'_>) {
+    /// A range begins, or is `active` since before this generation.
+    fn range_begin(&mut self, ev: &Event, active: bool, tables: &Tables<'_>) {
         let name = self.range_name(ev, tables);
         let slot = match ev.range_scope() {
             Some(Scope::Goroutine(g)) => self.slot(g),
@@ -870,7 +881,7 @@ impl Summarizer {
         };
         let sync_ts = self.sync_ts;
         let g = &mut self.goroutines[slot];
-        if ev.kind() == EventKind::RangeActive {
+        if active {
             // In progress since before this generation: counted from the last Sync.
             let ts = sym_get(&g.last_range, name);
             if ts != 0 {
