@@ -49,7 +49,7 @@ use goroscope_trace::{Event, GoState, Tables};
 
 use crate::gosort::{self, heap};
 use crate::idmap::IdMap;
-use crate::pass::Facts;
+use crate::pass::{Facts, with_facts};
 
 mod mud;
 
@@ -182,6 +182,17 @@ struct ProcsCount {
     n: usize,
 }
 
+/// What is known of a goroutine.
+#[derive(Debug, Clone, Copy, Default)]
+struct GInfo {
+    /// Its state.
+    state: GoState,
+    /// Whether it is in a mark assist.
+    in_gc: bool,
+    /// Whether it was ever labelled a background mark worker (Go never unmarks it).
+    bg_mark: bool,
+}
+
 /// The GC-related meaning of a range event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RangeClass {
@@ -205,14 +216,16 @@ pub struct MutatorUtilization {
     ps: Vec<PerP>,
     /// The number of Ps whose GC count is positive.
     gc_ps: usize,
-    in_gc: IdMap<bool>,
-    states: IdMap<GoState>,
-    bg_mark: IdMap<bool>,
+    goroutines: IdMap<GInfo>,
     /// For [`UtilFlags::CORRECT_BACKGROUND`]: the P a worker is counted on right now.
     bg_counted: IdMap<Option<usize>>,
     procs: Vec<ProcsCount>,
     n_sync: u64,
     last_time: Option<i64>,
+    /// The system-wide utilization of `util_of.0` Ps doing GC out of `util_of.1`: the last
+    /// one computed, kept to spare a division per event.
+    util: f64,
+    util_of: (usize, usize),
 }
 
 impl MutatorUtilization {
@@ -224,13 +237,13 @@ impl MutatorUtilization {
             stw: 0,
             ps: Vec::new(),
             gc_ps: 0,
-            in_gc: IdMap::default(),
-            states: IdMap::default(),
-            bg_mark: IdMap::default(),
+            goroutines: IdMap::default(),
             bg_counted: IdMap::default(),
             procs: Vec::new(),
             n_sync: 0,
             last_time: None,
+            util: 1.0,
+            util_of: (0, 0),
         }
     }
 
@@ -320,12 +333,12 @@ impl MutatorUtilization {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        self.step(ev, &Facts::of(ev), tables);
+        with_facts(ev, |facts| self.step(ev, facts, tables));
     }
 
     /// [`MutatorUtilization::event`] with the event's facts worked out already.
     #[inline]
-    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         self.last_time = Some(ev.time);
         let kind = facts.kind;
         match kind {
@@ -357,13 +370,13 @@ impl MutatorUtilization {
                     if let Some(Scope::Goroutine(g)) = ev.range_scope()
                         && g != NO_GOROUTINE
                     {
-                        self.in_gc.set(g, false);
+                        self.goroutines.get_mut(g).in_gc = false;
                     }
                 }
                 _ => {}
             },
             EventKind::StateTransition => {
-                if let Some(st) = &facts.transition
+                if let Some(st) = facts.transition
                     && let Resource::Goroutine { id, old, new } = st.resource
                 {
                     self.goroutine_transition(ev, id, old, new);
@@ -390,7 +403,11 @@ impl MutatorUtilization {
             } else {
                 self.gc_ps
             };
-            let util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
+            if self.util_of != (gc_ps, self.ps.len()) {
+                self.util_of = (gc_ps, self.ps.len());
+                self.util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
+            }
+            let util = self.util;
             add_util(
                 &mut self.out[0],
                 MutatorUtil {
@@ -408,7 +425,7 @@ impl MutatorUtilization {
         let fix = match class {
             // An assist counts only if its goroutine (the event's) is running.
             RangeClass::Assist if self.has(UtilFlags::ASSIST) => {
-                self.states.get(ev.ctx.g).executing()
+                self.goroutines.get(ev.ctx.g).state.executing()
             }
             RangeClass::Sweep if self.has(UtilFlags::SWEEP) => true,
             _ => false,
@@ -441,7 +458,7 @@ impl MutatorUtilization {
                 if let Some(Scope::Goroutine(g)) = ev.range_scope()
                     && g != NO_GOROUTINE
                 {
-                    self.in_gc.set(g, true);
+                    self.goroutines.get_mut(g).in_gc = true;
                 }
             }
             _ => {}
@@ -450,7 +467,9 @@ impl MutatorUtilization {
 
     fn goroutine_transition(&mut self, ev: &Event, g: GoId, old: GoState, new: GoState) {
         let correct = self.has(UtilFlags::CORRECT_BACKGROUND);
-        if self.in_gc.get(g) || (!correct && self.bg_mark.get(g)) {
+        let info = self.goroutines.get_mut(g);
+        info.state = new;
+        if info.in_gc || (!correct && info.bg_mark) {
             if !old.executing() && new.executing() {
                 // Started running while doing GC work.
                 self.gc_add(ev, 1);
@@ -468,7 +487,6 @@ impl MutatorUtilization {
             self.p_gc_add(p, -1);
             self.bg_counted.set(g, None);
         }
-        self.states.set(g, new);
     }
 
     fn label(&mut self, ev: &Event, tables: &Tables<'_>) {
@@ -495,7 +513,7 @@ impl MutatorUtilization {
                 self.bg_counted.set(g, Some(p));
             }
         } else {
-            self.bg_mark.set(g, true);
+            self.goroutines.get_mut(g).bg_mark = true;
             self.gc_add(ev, 1);
         }
     }

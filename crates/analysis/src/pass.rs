@@ -6,6 +6,9 @@
 //! where several of them are wanted, [`EventAnalyses`] feeds each event to all of them: one
 //! pass instead of one each. The loader can feed it too, beside the timelines it builds.
 
+use std::sync::LazyLock;
+
+use goroscope_format::v2::EventType;
 use goroscope_trace::event::StateTransition;
 use goroscope_trace::{Event, EventKind, EventStream, Tables};
 
@@ -16,26 +19,33 @@ use crate::summary::{Summarizer, Summary};
 /// What the analyses ask of every event, worked out once per event for all of them: each
 /// analysis's `event` works these out itself, a pass does it once and hands them to each.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Facts {
+pub(crate) struct Facts<'a> {
     /// The event's kind.
     pub(crate) kind: EventKind,
     /// For a state transition, what changed ([`Event::state_transition`]); `None` for
     /// every other kind.
-    pub(crate) transition: Option<StateTransition>,
+    pub(crate) transition: Option<&'a StateTransition>,
 }
 
-impl Facts {
-    /// The facts of `ev`.
-    #[inline]
-    pub(crate) fn of(ev: &Event) -> Self {
-        let kind = ev.kind();
-        let transition = if kind == EventKind::StateTransition {
-            ev.state_transition()
-        } else {
-            None
-        };
-        Self { kind, transition }
-    }
+/// The kind of each event type, looked up instead of calling [`EventKind::of`] per event.
+static KINDS: LazyLock<[EventKind; 256]> =
+    LazyLock::new(|| std::array::from_fn(|t| EventKind::of(EventType(t as u8))));
+
+/// Calls `f` with the facts of `ev`.
+#[inline]
+pub(crate) fn with_facts<R>(ev: &Event, f: impl FnOnce(Facts<'_>) -> R) -> R {
+    let kind = KINDS[usize::from(ev.ty.0)];
+    // Kept whole where it was written and read field by field: a copy of the whole of it
+    // right after the call stalls on the stores of its parts.
+    let transition = if kind == EventKind::StateTransition {
+        ev.state_transition()
+    } else {
+        None
+    };
+    f(Facts {
+        kind,
+        transition: transition.as_ref(),
+    })
 }
 
 /// The analyses one pass over the events computes; each is optional.
@@ -91,16 +101,17 @@ impl EventAnalyses {
 
     /// Feeds the next event of the stream to every analysis; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        let facts = Facts::of(ev);
-        if let Some(s) = self.summary.as_mut() {
-            s.step(ev, &facts, tables);
-        }
-        if let Some(u) = self.utilization.as_mut() {
-            u.step(ev, &facts, tables);
-        }
-        if let Some(p) = self.profiles.as_mut() {
-            p.step(ev, &facts, tables);
-        }
+        with_facts(ev, |facts| {
+            if let Some(s) = self.summary.as_mut() {
+                s.step(ev, facts, tables);
+            }
+            if let Some(u) = self.utilization.as_mut() {
+                u.step(ev, facts, tables);
+            }
+            if let Some(p) = self.profiles.as_mut() {
+                p.step(ev, facts, tables);
+            }
+        });
     }
 
     /// The results of the events fed so far.

@@ -68,7 +68,7 @@ use goroscope_trace::{Event, EventKind, EventStream, GoState, Tables};
 use crate::blocking::Wait;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::SymCache;
-use crate::pass::Facts;
+use crate::pass::{Facts, with_facts};
 use crate::summary::Duration;
 
 /// How many frames of a stack count: Go merges samples by their first 128 PCs and cuts
@@ -417,7 +417,7 @@ pub struct GoProfiler {
     goroutines: Vec<GState>,
     reasons: SymCache,
     /// Interned stacks: by generation stack, by PCs, and their frames.
-    stack_by_ref: FxHashMap<(u32, u64), u32>,
+    stack_by_ref: SymCache,
     stack_by_pcs: FxHashMap<Box<[u64]>, u32>,
     stacks: Vec<Vec<Frame>>,
     strings: FxHashMap<Box<[u8]>, Arc<[u8]>>,
@@ -438,19 +438,19 @@ impl GoProfiler {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        self.step(ev, &Facts::of(ev), tables);
+        with_facts(ev, |facts| self.step(ev, facts, tables));
     }
 
     /// [`GoProfiler::event`] with the event's facts worked out already.
     #[inline]
-    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         match facts.kind {
             EventKind::Sync => {
                 self.last_sync = ev.time;
                 self.commit();
             }
             EventKind::StateTransition => {
-                if let Some(st) = &facts.transition {
+                if let Some(st) = facts.transition {
                     self.transition(ev, st, tables);
                 }
             }
@@ -555,41 +555,43 @@ impl GoProfiler {
         let Some(r) = r else {
             return 0;
         };
-        if let Some(&i) = self.stack_by_ref.get(&(r.table, r.id)) {
-            return i;
-        }
-        let frames: Vec<_> = tables.frames(r).take(MAX_STACK).collect();
-        let mut pcs: Vec<u64> = frames.iter().map(|f| f.pc).collect();
-        // Go's key is the first 128 PCs padded with zeros.
-        while pcs.last() == Some(&0) {
-            pcs.pop();
-        }
-        let i = match self.stack_by_pcs.get(&pcs[..]) {
-            Some(&i) => i,
-            None => {
-                let i = self.stacks.len() as u32;
-                let mut intern = |s: &[u8]| -> Arc<[u8]> {
-                    self.strings
-                        .entry(s.into())
-                        .or_insert_with(|| Arc::from(s))
-                        .clone()
-                };
-                let frames = frames
-                    .iter()
-                    .map(|f| Frame {
-                        pc: f.pc,
-                        func: intern(f.func),
-                        file: intern(f.file),
-                        line: f.line,
-                    })
-                    .collect();
-                self.stacks.push(frames);
-                self.stack_by_pcs.insert(pcs.into(), i);
-                i
+        let Self {
+            stack_by_ref,
+            stack_by_pcs,
+            stacks,
+            strings,
+            ..
+        } = self;
+        stack_by_ref.get_id(r.table, r.id, || {
+            let frames: Vec<_> = tables.frames(r).take(MAX_STACK).collect();
+            let mut pcs: Vec<u64> = frames.iter().map(|f| f.pc).collect();
+            // Go's key is the first 128 PCs padded with zeros.
+            while pcs.last() == Some(&0) {
+                pcs.pop();
             }
-        };
-        self.stack_by_ref.insert((r.table, r.id), i);
-        i
+            if let Some(&i) = stack_by_pcs.get(&pcs[..]) {
+                return i;
+            }
+            let i = stacks.len() as u32;
+            let mut intern = |s: &[u8]| -> Arc<[u8]> {
+                strings
+                    .entry(s.into())
+                    .or_insert_with(|| Arc::from(s))
+                    .clone()
+            };
+            let frames = frames
+                .iter()
+                .map(|f| Frame {
+                    pc: f.pc,
+                    func: intern(f.func),
+                    file: intern(f.file),
+                    line: f.line,
+                })
+                .collect();
+            stacks.push(frames);
+            stack_by_pcs.insert(pcs.into(), i);
+            i
+        })
     }
 
     /// Keeps the samples that ended up to this Sync.

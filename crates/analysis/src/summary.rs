@@ -64,7 +64,7 @@ use goroscope_trace::{Event, EventStream, GoState, ProcState, Tables};
 use crate::gosort;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::{EMPTY, Interner, Sym, SymCache};
-use crate::pass::Facts;
+use crate::pass::{Facts, with_facts};
 
 mod group;
 
@@ -581,12 +581,12 @@ impl Summarizer {
     /// Feeds the next event of the stream; `tables` are the reader's (for strings and
     /// stacks).
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        self.step(ev, &Facts::of(ev), tables);
+        with_facts(ev, |facts| self.step(ev, facts, tables));
     }
 
     /// [`Summarizer::event`] with the event's facts worked out already.
     #[inline]
-    pub(crate) fn step(&mut self, ev: &Event, facts: &Facts, tables: &Tables<'_>) {
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         if self.sync_ts == 0 {
             self.sync_ts = ev.time;
         }
@@ -594,7 +594,7 @@ impl Summarizer {
         match facts.kind {
             EventKind::Sync => self.sync_ts = ev.time,
             EventKind::StateTransition => {
-                if let Some(st) = &facts.transition {
+                if let Some(st) = facts.transition {
                     self.transition(ev, st, tables);
                 }
             }
