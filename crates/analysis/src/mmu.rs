@@ -226,6 +226,8 @@ pub struct MutatorUtilization {
     /// one computed, kept to spare a division per event.
     util: f64,
     util_of: (usize, usize),
+    /// Whether the system-wide series ends with `util` already.
+    settled: bool,
 }
 
 impl MutatorUtilization {
@@ -244,6 +246,7 @@ impl MutatorUtilization {
             last_time: None,
             util: 1.0,
             util_of: (0, 0),
+            settled: false,
         }
     }
 
@@ -340,7 +343,26 @@ impl MutatorUtilization {
     #[inline]
     pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         self.last_time = Some(ev.time);
-        let kind = facts.kind;
+        if facts.kind == EventKind::StateTransition {
+            if self.ps.is_empty() {
+                // Nothing can be said before GOMAXPROCS is known.
+                return;
+            }
+            if let Some(st) = facts.transition
+                && let Resource::Goroutine { id, old, new } = st.resource
+            {
+                self.goroutine_transition(ev, id, old, new);
+            }
+        } else if !self.other_event(ev, facts.kind, tables) {
+            return;
+        }
+        self.record(ev.time);
+    }
+
+    /// An event of any other kind than a state transition (out of line: they are few).
+    /// Returns whether GOMAXPROCS is known.
+    #[inline(never)]
+    fn other_event(&mut self, ev: &Event, kind: EventKind, tables: &Tables<'_>) -> bool {
         match kind {
             EventKind::Sync => self.n_sync = ev.sync_n().unwrap_or(0),
             EventKind::Metric => {
@@ -352,7 +374,7 @@ impl MutatorUtilization {
         }
         if self.ps.is_empty() {
             // Nothing can be said before GOMAXPROCS is known.
-            return;
+            return false;
         }
 
         match kind {
@@ -375,46 +397,44 @@ impl MutatorUtilization {
                 }
                 _ => {}
             },
-            EventKind::StateTransition => {
-                if let Some(st) = facts.transition
-                    && let Resource::Goroutine { id, old, new } = st.resource
-                {
-                    self.goroutine_transition(ev, id, old, new);
-                }
-            }
             EventKind::Label => self.label(ev, tables),
             _ => {}
         }
+        true
+    }
 
+    /// Records the utilization after an event at `time`.
+    #[inline]
+    fn record(&mut self, time: i64) {
         if self.has(UtilFlags::PER_PROC) {
-            for p in &self.ps {
-                let util = if self.stw > 0 || p.gc > 0 { 0.0 } else { 1.0 };
-                add_util(
-                    &mut self.out[p.series],
-                    MutatorUtil {
-                        time: ev.time,
-                        util,
-                    },
-                );
-            }
+            self.record_per_proc(time);
+            return;
+        }
+        let gc_ps = if self.stw > 0 {
+            self.ps.len()
         } else {
-            let gc_ps = if self.stw > 0 {
-                self.ps.len()
-            } else {
-                self.gc_ps
-            };
-            if self.util_of != (gc_ps, self.ps.len()) {
-                self.util_of = (gc_ps, self.ps.len());
-                self.util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
-            }
+            self.gc_ps
+        };
+        if self.util_of != (gc_ps, self.ps.len()) {
+            self.util_of = (gc_ps, self.ps.len());
+            self.util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
+            self.settled = false;
+        }
+        // Adding the utilization the series ends with changes nothing.
+        if !self.settled {
             let util = self.util;
-            add_util(
-                &mut self.out[0],
-                MutatorUtil {
-                    time: ev.time,
-                    util,
-                },
-            );
+            let series = &mut self.out[0];
+            add_util(series, MutatorUtil { time, util });
+            self.settled = series.last().is_some_and(|last| last.util == util);
+        }
+    }
+
+    /// [`MutatorUtilization::record`] for one series per P.
+    #[inline(never)]
+    fn record_per_proc(&mut self, time: i64) {
+        for p in &self.ps {
+            let util = if self.stw > 0 || p.gc > 0 { 0.0 } else { 1.0 };
+            add_util(&mut self.out[p.series], MutatorUtil { time, util });
         }
     }
 
@@ -433,6 +453,7 @@ impl MutatorUtilization {
         if !fix || self.has(UtilFlags::PER_PROC) {
             return;
         }
+        self.settled = false;
         let procs = &self.procs;
         let (mut mi, mut pi) = (0, 0);
         let series = &mut self.out[0];

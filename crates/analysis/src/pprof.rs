@@ -535,6 +535,7 @@ impl GoProfiler {
         }
     }
 
+    #[cold]
     fn insert(&mut self, id: GoId) -> usize {
         self.goroutines.push(GState::default());
         let s = self.goroutines.len();
@@ -596,7 +597,9 @@ impl GoProfiler {
 
     /// Keeps the samples that ended up to this Sync.
     fn commit(&mut self) {
-        for p in std::mem::take(&mut self.pending) {
+        // Drained in place: the buffer is reused by the next generation.
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in pending.drain(..) {
             if p.g_end != 0 {
                 self.late.push(p);
                 continue;
@@ -620,6 +623,7 @@ impl GoProfiler {
                 }
             }
         }
+        self.pending = pending;
     }
 
     /// The four profiles.
