@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use goroscope_format::v2::EventType;
-use goroscope_trace::event::StateTransition;
+use goroscope_trace::event::{Ctx, StackRef, StateTransition};
 use goroscope_trace::{Event, EventKind, EventStream, Tables};
 
 use crate::mmu::{MutatorUtil, MutatorUtilization, UtilFlags};
@@ -30,6 +30,37 @@ pub(crate) struct Facts<'a> {
 /// The kind of each event type, looked up instead of calling [`EventKind::of`] per event.
 static KINDS: LazyLock<[EventKind; 256]> =
     LazyLock::new(|| std::array::from_fn(|t| EventKind::of(EventType(t as u8))));
+
+/// For each event type, the argument holding the event's own stack (1-based; 0 for none),
+/// as [`Event::stack`] finds it: asked once per type of a probe event whose arguments are
+/// their own positions, instead of looking the type's specification up per event.
+static STACK_ARGS: LazyLock<[u8; 256]> = LazyLock::new(|| {
+    std::array::from_fn(|t| {
+        let probe = Event {
+            ty: EventType(t as u8),
+            time: 0,
+            ctx: Ctx::NONE,
+            args: [1, 2, 3, 4],
+            table: 0,
+        };
+        probe.stack().map_or(0, |r| r.id as u8)
+    })
+});
+
+/// The event's own stack, as [`Event::stack`] has it.
+#[inline]
+pub(crate) fn event_stack(ev: &Event) -> Option<StackRef> {
+    match STACK_ARGS[usize::from(ev.ty.0)] {
+        0 => None,
+        i => {
+            let id = ev.args[usize::from(i - 1) & 3];
+            (id != 0).then_some(StackRef {
+                table: ev.table,
+                id,
+            })
+        }
+    }
+}
 
 /// Calls `f` with the facts of `ev`.
 #[inline]
@@ -141,5 +172,30 @@ impl EventAnalyses {
             }
         }
         (self.finish(), error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_the_events_own() {
+        for t in 0..=255u8 {
+            for args in [[7, 8, 9, 10], [0, 0, 0, 0], [0, 5, 0, 6]] {
+                let ev = Event {
+                    ty: EventType(t),
+                    time: 1,
+                    ctx: Ctx::NONE,
+                    args,
+                    table: 3,
+                };
+                assert_eq!(event_stack(&ev), ev.stack(), "type {t}");
+                with_facts(&ev, |f| {
+                    assert_eq!(f.kind, ev.kind(), "type {t}");
+                    assert_eq!(f.transition, ev.state_transition().as_ref(), "type {t}");
+                });
+            }
+        }
     }
 }

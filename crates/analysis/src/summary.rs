@@ -400,7 +400,8 @@ impl RawStats {
 /// A goroutine while its summary is being computed: Go's `GoroutineSummary` and its private
 /// `goroutineSummary` part (the `last_*` fields, zeroed when the goroutine is finalized).
 ///
-/// `repr(C)` keeps what a GoStart or GoStop touches in the first two cache lines.
+/// `repr(C)` keeps what a transition between running, runnable and waiting touches in the
+/// first cache line (up to `stats.sched_wait`); syscalls touch the third one too.
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 struct GoroutineState {
@@ -409,10 +410,10 @@ struct GoroutineState {
     last_start: Time,
     last_runnable: Time,
     last_block: Time,
-    last_syscall: Time,
-    last_syscall_block: Time,
     start: Time,
     stats: RawStats,
+    last_syscall: Time,
+    last_syscall_block: Time,
 
     id: GoId,
     pc: u64,
