@@ -341,27 +341,24 @@ fn reason_flags(reason: &[u8]) -> u32 {
     flags
 }
 
-/// A sample being tracked: when it began and the stack it is charged to.
+/// What the profiler knows of one goroutine, in one cache line: what a transition reads.
+/// (Go's summary `EndTime`, set at most once per summary, is in [`GoProfiler::ends`].)
 #[derive(Debug, Clone, Copy, Default)]
-struct Track {
-    start: Time,
-    stack: u32,
-}
-
-/// What the profiler knows of one goroutine.
-#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
 struct GState {
+    /// Go's summary `StartTime` of the goroutine's current summary (0: not run yet).
+    start: Time,
+    /// Per [`GoProfileKind`], meaningful while the kind is `active`: when its sample began
+    /// and the stack it is charged to.
+    track_start: [Time; 4],
+    track_stack: [u32; 4],
     /// Whether Go's summary has the goroutine (it was created or first seen with an
     /// unknown state).
     summary: bool,
+    /// Whether the summary's `EndTime` is set (it is in [`GoProfiler::ends`]; 0 otherwise).
+    ended: bool,
     /// The kinds with a sample in progress, as a set of [`GoProfileKind::bit`]s.
     active: u8,
-    /// Go's summary `StartTime` of the goroutine's current summary (0: not run yet).
-    start: Time,
-    /// Go's summary `EndTime` (0: not ended).
-    end: Time,
-    /// One per [`GoProfileKind`]; meaningful while the kind is `active`.
-    track: [Track; 4],
 }
 
 /// A finished sample, waiting for the next Sync to be kept.
@@ -415,6 +412,8 @@ pub struct GoProfiler {
     /// Goroutine ID → index in `goroutines` plus one.
     index: IdMap<u32>,
     goroutines: Vec<GState>,
+    /// Go's summary `EndTime` of each goroutine of `goroutines` (0: not ended).
+    ends: Vec<Time>,
     reasons: SymCache,
     /// Interned stacks: by generation stack, by PCs, and their frames.
     stack_by_ref: SymCache,
@@ -480,14 +479,23 @@ impl GoProfiler {
                 // A new summary.
                 g.summary = true;
                 g.start = 0;
-                g.end = 0;
+                if g.ended {
+                    g.ended = false;
+                    self.ends[s] = 0;
+                }
             }
             // Without a summary (Go's would dereference nil), nothing changes.
             if g.summary {
                 match new {
                     GoState::Running if g.start == 0 => g.start = t,
-                    GoState::Waiting if reason & REASON_FOREVER != 0 => g.end = t,
-                    GoState::NotExist => g.end = t,
+                    GoState::Waiting if reason & REASON_FOREVER != 0 => {
+                        g.ended = true;
+                        self.ends[s] = t;
+                    }
+                    GoState::NotExist => {
+                        g.ended = true;
+                        self.ends[s] = t;
+                    }
                     _ => {}
                 }
             }
@@ -505,15 +513,14 @@ impl GoProfiler {
         while bits != 0 {
             let k = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let track = g.track[k];
             self.pending.push(Pending {
                 kind: k as u8,
-                stack: track.stack,
+                stack: g.track_stack[k],
                 g: id,
-                start: track.start,
+                start: g.track_start[k],
                 end: t,
                 g_start: g.start,
-                g_end: g.end,
+                g_end: if g.ended { self.ends[s] } else { 0 },
             });
         }
         if starting != 0 {
@@ -523,7 +530,8 @@ impl GoProfiler {
             while bits != 0 {
                 let k = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                g.track[k] = Track { start: t, stack };
+                g.track_start[k] = t;
+                g.track_stack[k] = stack;
             }
         }
     }
@@ -538,6 +546,7 @@ impl GoProfiler {
     #[cold]
     fn insert(&mut self, id: GoId) -> usize {
         self.goroutines.push(GState::default());
+        self.ends.push(0);
         let s = self.goroutines.len();
         self.index.set(id, s as u32);
         s - 1
@@ -633,9 +642,9 @@ impl GoProfiler {
         let mut totals = vec![vec![(0u64, 0 as Duration); n]; 4];
         let interval = |g: GoId| -> Option<(Time, Time)> {
             let s = self.slot(g)?;
-            let g = &self.goroutines[s];
+            let (g, end) = (&self.goroutines[s], self.ends[s]);
             g.summary
-                .then_some((g.start, if g.end == 0 { trace_end } else { g.end }))
+                .then_some((g.start, if end == 0 { trace_end } else { end }))
         };
         // Sums only: the order does not matter.
         #[allow(clippy::iter_over_hash_type)]
