@@ -5,6 +5,10 @@
 //! order. Ordering is most of the cost of a pass (about 1.8 s of CPU for a 285 MB trace), so
 //! where several of them are wanted, [`EventAnalyses`] feeds each event to all of them: one
 //! pass instead of one each. The loader can feed it too, beside the timelines it builds.
+//!
+//! What the analyses ask of every event (its kind, the state transition it makes, its own
+//! stack) is worked out once per event, from tables of the 256 event types, and handed to
+//! each of them; fed alone, an analysis works the same out for itself.
 
 use std::sync::LazyLock;
 
@@ -16,8 +20,8 @@ use crate::mmu::{MutatorUtil, MutatorUtilization, UtilFlags};
 use crate::pprof::{GoProfiler, GoProfiles};
 use crate::summary::{Summarizer, Summary};
 
-/// What the analyses ask of every event, worked out once per event for all of them: each
-/// analysis's `event` works these out itself, a pass does it once and hands them to each.
+/// What the analyses ask of every event, worked out once per event for all of them (see
+/// [`with_facts`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Facts<'a> {
     /// The event's kind.
