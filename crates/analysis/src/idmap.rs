@@ -78,14 +78,28 @@ pub(crate) struct IdMap<V> {
 }
 
 impl<V: Copy + Default> IdMap<V> {
+    /// The index of `id` in `dense` if it has one there (the dense part never grows past
+    /// `DENSE_LIMIT`, so an index inside it is always in the dense range).
+    #[inline]
+    fn dense_index(&self, id: i64) -> Option<usize> {
+        // −1 maps to 0; IDs below −1 wrap to huge indexes.
+        let i = id.wrapping_add(1) as u64;
+        (i < self.dense.len() as u64).then_some(i as usize)
+    }
+
     /// The value for `id`, or the default.
     #[inline]
     pub(crate) fn get(&self, id: i64) -> V {
+        match self.dense_index(id) {
+            Some(i) => self.dense[i],
+            None => self.get_cold(id),
+        }
+    }
+
+    #[cold]
+    fn get_cold(&self, id: i64) -> V {
         if (-1..DENSE_LIMIT).contains(&id) {
-            self.dense
-                .get((id + 1) as usize)
-                .copied()
-                .unwrap_or_default()
+            V::default()
         } else {
             self.sparse.get(&id).copied().unwrap_or_default()
         }
@@ -94,10 +108,20 @@ impl<V: Copy + Default> IdMap<V> {
     /// A mutable reference to the value for `id`, inserting the default if needed.
     #[inline]
     pub(crate) fn get_mut(&mut self, id: i64) -> &mut V {
+        match self.dense_index(id) {
+            Some(i) => &mut self.dense[i],
+            None => self.get_mut_cold(id),
+        }
+    }
+
+    #[cold]
+    fn get_mut_cold(&mut self, id: i64) -> &mut V {
         if (-1..DENSE_LIMIT).contains(&id) {
             let i = (id + 1) as usize;
             if i >= self.dense.len() {
-                let len = (i + 1).next_power_of_two().max(64);
+                let len = (i + 1)
+                    .next_power_of_two()
+                    .clamp(64, DENSE_LIMIT as usize + 1);
                 self.dense.resize(len, V::default());
             }
             &mut self.dense[i]
@@ -138,6 +162,6 @@ mod tests {
         m.set(5, None);
         assert_eq!(m.get(5), None);
         assert_eq!(m.get(6), None);
-        assert!(m.dense.len() <= 2 * DENSE_LIMIT as usize);
+        assert!(m.dense.len() <= DENSE_LIMIT as usize + 1);
     }
 }

@@ -61,30 +61,38 @@ impl Interner {
     }
 }
 
-/// String IDs below this bound are cached densely per generation.
+/// IDs below this bound are cached densely per generation.
 const DENSE_IDS: u64 = 1 << 20;
 
-/// A cache from a generation's string ID to a symbol derived from that string.
+/// A cache from an ID of a generation's table (a string or a stack) to a `u32` derived from
+/// what it names: a symbol, an interned stack.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SymCache {
-    /// `tables[table][id]` is the symbol plus one, or 0 when not cached yet.
+    /// `tables[table][id]` is the value plus one, or 0 when not cached yet.
     tables: Vec<Vec<u32>>,
-    sparse: FxHashMap<(u32, u64), Sym>,
+    sparse: FxHashMap<(u32, u64), u32>,
 }
 
 impl SymCache {
     /// The symbol for `r`, computed by `make` on the first lookup.
     #[inline]
     pub(crate) fn get(&mut self, r: StringRef, make: impl FnOnce() -> Sym) -> Sym {
-        if r.id >= DENSE_IDS || r.table == u32::MAX {
-            return *self.sparse.entry((r.table, r.id)).or_insert_with(make);
+        self.get_id(r.table, r.id, make)
+    }
+
+    /// The value for ID `id` of generation table `table`, computed by `make` on the first
+    /// lookup (`make` must not return `u32::MAX`).
+    #[inline]
+    pub(crate) fn get_id(&mut self, table: u32, id: u64, make: impl FnOnce() -> u32) -> u32 {
+        if id >= DENSE_IDS || table == u32::MAX {
+            return *self.sparse.entry((table, id)).or_insert_with(make);
         }
-        let t = r.table as usize;
+        let t = table as usize;
         if t >= self.tables.len() {
             self.tables.resize_with(t + 1, Vec::new);
         }
         let ids = &mut self.tables[t];
-        let i = r.id as usize;
+        let i = id as usize;
         if i >= ids.len() {
             ids.resize((i + 1).next_power_of_two().max(64), 0);
         }

@@ -49,6 +49,7 @@ use goroscope_trace::{Event, GoState, Tables};
 
 use crate::gosort::{self, heap};
 use crate::idmap::IdMap;
+use crate::pass::{Facts, with_facts};
 
 mod mud;
 
@@ -181,6 +182,17 @@ struct ProcsCount {
     n: usize,
 }
 
+/// What is known of a goroutine.
+#[derive(Debug, Clone, Copy, Default)]
+struct GInfo {
+    /// Its state.
+    state: GoState,
+    /// Whether it is in a mark assist.
+    in_gc: bool,
+    /// Whether it was ever labelled a background mark worker (Go never unmarks it).
+    bg_mark: bool,
+}
+
 /// The GC-related meaning of a range event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RangeClass {
@@ -204,14 +216,18 @@ pub struct MutatorUtilization {
     ps: Vec<PerP>,
     /// The number of Ps whose GC count is positive.
     gc_ps: usize,
-    in_gc: IdMap<bool>,
-    states: IdMap<GoState>,
-    bg_mark: IdMap<bool>,
+    goroutines: IdMap<GInfo>,
     /// For [`UtilFlags::CORRECT_BACKGROUND`]: the P a worker is counted on right now.
     bg_counted: IdMap<Option<usize>>,
     procs: Vec<ProcsCount>,
     n_sync: u64,
     last_time: Option<i64>,
+    /// The system-wide utilization of `util_of.0` Ps doing GC out of `util_of.1`: the last
+    /// one computed, kept to spare a division per event.
+    util: f64,
+    util_of: (usize, usize),
+    /// Whether the system-wide series ends with `util` already.
+    settled: bool,
 }
 
 impl MutatorUtilization {
@@ -223,13 +239,14 @@ impl MutatorUtilization {
             stw: 0,
             ps: Vec::new(),
             gc_ps: 0,
-            in_gc: IdMap::default(),
-            states: IdMap::default(),
-            bg_mark: IdMap::default(),
+            goroutines: IdMap::default(),
             bg_counted: IdMap::default(),
             procs: Vec::new(),
             n_sync: 0,
             last_time: None,
+            util: 1.0,
+            util_of: (0, 0),
+            settled: false,
         }
     }
 
@@ -319,8 +336,33 @@ impl MutatorUtilization {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        with_facts(ev, |facts| self.step(ev, facts, tables));
+    }
+
+    /// [`MutatorUtilization::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         self.last_time = Some(ev.time);
-        let kind = ev.kind();
+        if facts.kind == EventKind::StateTransition {
+            if self.ps.is_empty() {
+                // Nothing can be said before GOMAXPROCS is known.
+                return;
+            }
+            if let Some(st) = facts.transition
+                && let Resource::Goroutine { id, old, new } = st.resource
+            {
+                self.goroutine_transition(ev, id, old, new);
+            }
+        } else if !self.other_event(ev, facts.kind, tables) {
+            return;
+        }
+        self.record(ev.time);
+    }
+
+    /// An event of any other kind than a state transition (out of line: they are few).
+    /// Returns whether GOMAXPROCS is known.
+    #[inline(never)]
+    fn other_event(&mut self, ev: &Event, kind: EventKind, tables: &Tables<'_>) -> bool {
         match kind {
             EventKind::Sync => self.n_sync = ev.sync_n().unwrap_or(0),
             EventKind::Metric => {
@@ -332,7 +374,7 @@ impl MutatorUtilization {
         }
         if self.ps.is_empty() {
             // Nothing can be said before GOMAXPROCS is known.
-            return;
+            return false;
         }
 
         match kind {
@@ -350,47 +392,49 @@ impl MutatorUtilization {
                     if let Some(Scope::Goroutine(g)) = ev.range_scope()
                         && g != NO_GOROUTINE
                     {
-                        self.in_gc.set(g, false);
+                        self.goroutines.get_mut(g).in_gc = false;
                     }
                 }
                 _ => {}
             },
-            EventKind::StateTransition => {
-                if let Some(st) = ev.state_transition()
-                    && let Resource::Goroutine { id, old, new } = st.resource
-                {
-                    self.goroutine_transition(ev, id, old, new);
-                }
-            }
             EventKind::Label => self.label(ev, tables),
             _ => {}
         }
+        true
+    }
 
+    /// Records the utilization after an event at `time`.
+    #[inline]
+    fn record(&mut self, time: i64) {
         if self.has(UtilFlags::PER_PROC) {
-            for p in &self.ps {
-                let util = if self.stw > 0 || p.gc > 0 { 0.0 } else { 1.0 };
-                add_util(
-                    &mut self.out[p.series],
-                    MutatorUtil {
-                        time: ev.time,
-                        util,
-                    },
-                );
-            }
+            self.record_per_proc(time);
+            return;
+        }
+        let gc_ps = if self.stw > 0 {
+            self.ps.len()
         } else {
-            let gc_ps = if self.stw > 0 {
-                self.ps.len()
-            } else {
-                self.gc_ps
-            };
-            let util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
-            add_util(
-                &mut self.out[0],
-                MutatorUtil {
-                    time: ev.time,
-                    util,
-                },
-            );
+            self.gc_ps
+        };
+        if self.util_of != (gc_ps, self.ps.len()) {
+            self.util_of = (gc_ps, self.ps.len());
+            self.util = 1.0 - gc_ps as f64 / self.ps.len() as f64;
+            self.settled = false;
+        }
+        // Adding the utilization the series ends with changes nothing.
+        if !self.settled {
+            let util = self.util;
+            let series = &mut self.out[0];
+            add_util(series, MutatorUtil { time, util });
+            self.settled = series.last().is_some_and(|last| last.util == util);
+        }
+    }
+
+    /// [`MutatorUtilization::record`] for one series per P.
+    #[inline(never)]
+    fn record_per_proc(&mut self, time: i64) {
+        for p in &self.ps {
+            let util = if self.stw > 0 || p.gc > 0 { 0.0 } else { 1.0 };
+            add_util(&mut self.out[p.series], MutatorUtil { time, util });
         }
     }
 
@@ -401,7 +445,7 @@ impl MutatorUtilization {
         let fix = match class {
             // An assist counts only if its goroutine (the event's) is running.
             RangeClass::Assist if self.has(UtilFlags::ASSIST) => {
-                self.states.get(ev.ctx.g).executing()
+                self.goroutines.get(ev.ctx.g).state.executing()
             }
             RangeClass::Sweep if self.has(UtilFlags::SWEEP) => true,
             _ => false,
@@ -409,6 +453,7 @@ impl MutatorUtilization {
         if !fix || self.has(UtilFlags::PER_PROC) {
             return;
         }
+        self.settled = false;
         let procs = &self.procs;
         let (mut mi, mut pi) = (0, 0);
         let series = &mut self.out[0];
@@ -434,7 +479,7 @@ impl MutatorUtilization {
                 if let Some(Scope::Goroutine(g)) = ev.range_scope()
                     && g != NO_GOROUTINE
                 {
-                    self.in_gc.set(g, true);
+                    self.goroutines.get_mut(g).in_gc = true;
                 }
             }
             _ => {}
@@ -443,7 +488,9 @@ impl MutatorUtilization {
 
     fn goroutine_transition(&mut self, ev: &Event, g: GoId, old: GoState, new: GoState) {
         let correct = self.has(UtilFlags::CORRECT_BACKGROUND);
-        if self.in_gc.get(g) || (!correct && self.bg_mark.get(g)) {
+        let info = self.goroutines.get_mut(g);
+        info.state = new;
+        if info.in_gc || (!correct && info.bg_mark) {
             if !old.executing() && new.executing() {
                 // Started running while doing GC work.
                 self.gc_add(ev, 1);
@@ -461,7 +508,6 @@ impl MutatorUtilization {
             self.p_gc_add(p, -1);
             self.bg_counted.set(g, None);
         }
-        self.states.set(g, new);
     }
 
     fn label(&mut self, ev: &Event, tables: &Tables<'_>) {
@@ -488,7 +534,7 @@ impl MutatorUtilization {
                 self.bg_counted.set(g, Some(p));
             }
         } else {
-            self.bg_mark.set(g, true);
+            self.goroutines.get_mut(g).bg_mark = true;
             self.gc_add(ev, 1);
         }
     }

@@ -61,13 +61,14 @@
 
 use std::sync::Arc;
 
-use goroscope_trace::event::{GoId, Resource, StackRef, StringRef, Time};
+use goroscope_trace::event::{GoId, Resource, StackRef, StateTransition, StringRef, Time};
 use goroscope_trace::timeline::{StackId, StrId, Timelines};
 use goroscope_trace::{Event, EventKind, EventStream, GoState, Tables};
 
 use crate::blocking::Wait;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::SymCache;
+use crate::pass::{Facts, event_stack, with_facts};
 use crate::summary::Duration;
 
 /// How many frames of a stack count: Go merges samples by their first 128 PCs and cuts
@@ -250,21 +251,32 @@ impl GoProfileKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    fn target(self) -> GoState {
-        match self {
-            Self::Net | Self::Sync => GoState::Waiting,
-            Self::Syscall => GoState::Syscall,
-            Self::Sched => GoState::Runnable,
+    /// The kind's bit in a set of kinds: `1 << k` for `GoProfileKind::ALL[k]`.
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The kinds whose samples are time spent in state `s`, as a set of bits.
+    fn spent_in(s: GoState) -> u8 {
+        match s {
+            GoState::Waiting => Self::Net.bit() | Self::Sync.bit(),
+            GoState::Syscall => Self::Syscall.bit(),
+            GoState::Runnable => Self::Sched.bit(),
+            _ => 0,
         }
     }
 
-    /// Whether a transition with these reason flags starts a sample.
-    fn matches(self, reason: u32) -> bool {
-        match self {
-            Self::Net => reason & REASON_NET != 0,
-            Self::Sync => reason & REASON_SYNC != 0,
-            Self::Syscall | Self::Sched => true,
+    /// The kinds a transition into their state with these reason flags starts a sample of,
+    /// as a set of bits.
+    fn started_by(reason: u32) -> u8 {
+        let mut kinds = Self::Syscall.bit() | Self::Sched.bit();
+        if reason & REASON_NET != 0 {
+            kinds |= Self::Net.bit();
         }
+        if reason & REASON_SYNC != 0 {
+            kinds |= Self::Sync.bit();
+        }
+        kinds
     }
 }
 
@@ -329,26 +341,24 @@ fn reason_flags(reason: &[u8]) -> u32 {
     flags
 }
 
-/// A sample being tracked: when it began and the stack it is charged to.
+/// What the profiler knows of one goroutine, in one cache line: what a transition reads.
+/// (Go's summary `EndTime`, set at most once per summary, is in [`GoProfiler::ends`].)
 #[derive(Debug, Clone, Copy, Default)]
-struct Track {
-    active: bool,
-    start: Time,
-    stack: u32,
-}
-
-/// What the profiler knows of one goroutine.
-#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
 struct GState {
+    /// Go's summary `StartTime` of the goroutine's current summary (0: not run yet).
+    start: Time,
+    /// Per [`GoProfileKind`], meaningful while the kind is `active`: when its sample began
+    /// and the stack it is charged to.
+    track_start: [Time; 4],
+    track_stack: [u32; 4],
     /// Whether Go's summary has the goroutine (it was created or first seen with an
     /// unknown state).
     summary: bool,
-    /// Go's summary `StartTime` of the goroutine's current summary (0: not run yet).
-    start: Time,
-    /// Go's summary `EndTime` (0: not ended).
-    end: Time,
-    /// One per [`GoProfileKind`].
-    track: [Track; 4],
+    /// Whether the summary's `EndTime` is set (it is in [`GoProfiler::ends`]; 0 otherwise).
+    ended: bool,
+    /// The kinds with a sample in progress, as a set of [`GoProfileKind::bit`]s.
+    active: u8,
 }
 
 /// A finished sample, waiting for the next Sync to be kept.
@@ -402,9 +412,11 @@ pub struct GoProfiler {
     /// Goroutine ID → index in `goroutines` plus one.
     index: IdMap<u32>,
     goroutines: Vec<GState>,
+    /// Go's summary `EndTime` of each goroutine of `goroutines` (0: not ended).
+    ends: Vec<Time>,
     reasons: SymCache,
     /// Interned stacks: by generation stack, by PCs, and their frames.
-    stack_by_ref: FxHashMap<(u32, u64), u32>,
+    stack_by_ref: SymCache,
     stack_by_pcs: FxHashMap<Box<[u64]>, u32>,
     stacks: Vec<Vec<Frame>>,
     strings: FxHashMap<Box<[u8]>, Arc<[u8]>>,
@@ -425,20 +437,27 @@ impl GoProfiler {
 
     /// Feeds the next event of the stream; `tables` are the reader's.
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
-        match ev.kind() {
+        with_facts(ev, |facts| self.step(ev, facts, tables));
+    }
+
+    /// [`GoProfiler::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
+        match facts.kind {
             EventKind::Sync => {
                 self.last_sync = ev.time;
                 self.commit();
             }
-            EventKind::StateTransition => self.transition(ev, tables),
+            EventKind::StateTransition => {
+                if let Some(st) = facts.transition {
+                    self.transition(ev, st, tables);
+                }
+            }
             _ => {}
         }
     }
 
-    fn transition(&mut self, ev: &Event, tables: &Tables<'_>) {
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
+    fn transition(&mut self, ev: &Event, st: &StateTransition, tables: &Tables<'_>) {
         let Resource::Goroutine { id, old, new } = st.resource else {
             return;
         };
@@ -460,47 +479,60 @@ impl GoProfiler {
                 // A new summary.
                 g.summary = true;
                 g.start = 0;
-                g.end = 0;
+                if g.ended {
+                    g.ended = false;
+                    self.ends[s] = 0;
+                }
             }
             // Without a summary (Go's would dereference nil), nothing changes.
             if g.summary {
                 match new {
                     GoState::Running if g.start == 0 => g.start = t,
-                    GoState::Waiting if reason & REASON_FOREVER != 0 => g.end = t,
-                    GoState::NotExist => g.end = t,
+                    GoState::Waiting if reason & REASON_FOREVER != 0 => {
+                        g.ended = true;
+                        self.ends[s] = t;
+                    }
+                    GoState::NotExist => {
+                        g.ended = true;
+                        self.ends[s] = t;
+                    }
                     _ => {}
                 }
             }
         }
 
-        // The samples (pprof.go's makeComputePprofFunc).
-        for (k, kind) in GoProfileKind::ALL.into_iter().enumerate() {
-            let track = self.goroutines[s].track[k];
-            if !track.active {
-                if new == kind.target() && kind.matches(reason) {
-                    let stack = self.stack(ev.stack(), tables);
-                    self.goroutines[s].track[k] = Track {
-                        active: true,
-                        start: t,
-                        stack,
-                    };
-                }
-                continue;
-            }
-            if new == kind.target() {
-                continue;
-            }
-            self.goroutines[s].track[k].active = false;
-            let g = &self.goroutines[s];
+        // The samples (pprof.go's makeComputePprofFunc): a kind's sample ends at the first
+        // transition out of its state, and starts at one into it (if the reason fits)
+        // while none is in progress; transitions within the state change nothing.
+        let g = &mut self.goroutines[s];
+        let spent = GoProfileKind::spent_in(new);
+        let ending = g.active & !spent;
+        let starting = !g.active & spent & GoProfileKind::started_by(reason);
+        g.active = (g.active & spent) | starting;
+        let mut bits = ending;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
             self.pending.push(Pending {
                 kind: k as u8,
-                stack: track.stack,
+                stack: g.track_stack[k],
                 g: id,
-                start: track.start,
+                start: g.track_start[k],
                 end: t,
                 g_start: g.start,
-                g_end: g.end,
+                g_end: if g.ended { self.ends[s] } else { 0 },
             });
+        }
+        if starting != 0 {
+            let stack = self.stack(event_stack(ev), tables);
+            let g = &mut self.goroutines[s];
+            let mut bits = starting;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                g.track_start[k] = t;
+                g.track_stack[k] = stack;
+            }
         }
     }
 
@@ -511,8 +543,10 @@ impl GoProfiler {
         }
     }
 
+    #[cold]
     fn insert(&mut self, id: GoId) -> usize {
         self.goroutines.push(GState::default());
+        self.ends.push(0);
         let s = self.goroutines.len();
         self.index.set(id, s as u32);
         s - 1
@@ -531,46 +565,50 @@ impl GoProfiler {
         let Some(r) = r else {
             return 0;
         };
-        if let Some(&i) = self.stack_by_ref.get(&(r.table, r.id)) {
-            return i;
-        }
-        let frames: Vec<_> = tables.frames(r).take(MAX_STACK).collect();
-        let mut pcs: Vec<u64> = frames.iter().map(|f| f.pc).collect();
-        // Go's key is the first 128 PCs padded with zeros.
-        while pcs.last() == Some(&0) {
-            pcs.pop();
-        }
-        let i = match self.stack_by_pcs.get(&pcs[..]) {
-            Some(&i) => i,
-            None => {
-                let i = self.stacks.len() as u32;
-                let mut intern = |s: &[u8]| -> Arc<[u8]> {
-                    self.strings
-                        .entry(s.into())
-                        .or_insert_with(|| Arc::from(s))
-                        .clone()
-                };
-                let frames = frames
-                    .iter()
-                    .map(|f| Frame {
-                        pc: f.pc,
-                        func: intern(f.func),
-                        file: intern(f.file),
-                        line: f.line,
-                    })
-                    .collect();
-                self.stacks.push(frames);
-                self.stack_by_pcs.insert(pcs.into(), i);
-                i
+        let Self {
+            stack_by_ref,
+            stack_by_pcs,
+            stacks,
+            strings,
+            ..
+        } = self;
+        stack_by_ref.get_id(r.table, r.id, || {
+            let frames: Vec<_> = tables.frames(r).take(MAX_STACK).collect();
+            let mut pcs: Vec<u64> = frames.iter().map(|f| f.pc).collect();
+            // Go's key is the first 128 PCs padded with zeros.
+            while pcs.last() == Some(&0) {
+                pcs.pop();
             }
-        };
-        self.stack_by_ref.insert((r.table, r.id), i);
-        i
+            if let Some(&i) = stack_by_pcs.get(&pcs[..]) {
+                return i;
+            }
+            let i = stacks.len() as u32;
+            let mut intern = |s: &[u8]| -> Arc<[u8]> {
+                strings
+                    .entry(s.into())
+                    .or_insert_with(|| Arc::from(s))
+                    .clone()
+            };
+            let frames = frames
+                .iter()
+                .map(|f| Frame {
+                    pc: f.pc,
+                    func: intern(f.func),
+                    file: intern(f.file),
+                    line: f.line,
+                })
+                .collect();
+            stacks.push(frames);
+            stack_by_pcs.insert(pcs.into(), i);
+            i
+        })
     }
 
     /// Keeps the samples that ended up to this Sync.
     fn commit(&mut self) {
-        for p in std::mem::take(&mut self.pending) {
+        // Drained in place: the buffer is reused by the next generation.
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in pending.drain(..) {
             if p.g_end != 0 {
                 self.late.push(p);
                 continue;
@@ -594,6 +632,7 @@ impl GoProfiler {
                 }
             }
         }
+        self.pending = pending;
     }
 
     /// The four profiles.
@@ -603,9 +642,9 @@ impl GoProfiler {
         let mut totals = vec![vec![(0u64, 0 as Duration); n]; 4];
         let interval = |g: GoId| -> Option<(Time, Time)> {
             let s = self.slot(g)?;
-            let g = &self.goroutines[s];
+            let (g, end) = (&self.goroutines[s], self.ends[s]);
             g.summary
-                .then_some((g.start, if g.end == 0 { trace_end } else { g.end }))
+                .then_some((g.start, if end == 0 { trace_end } else { end }))
         };
         // Sums only: the order does not matter.
         #[allow(clippy::iter_over_hash_type)]

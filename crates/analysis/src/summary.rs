@@ -56,13 +56,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use goroscope_trace::event::{
-    EventKind, GoId, NO_PROC, NO_TASK, ProcId, Resource, Scope, StringRef, TaskId, Time,
+    EventKind, GoId, NO_PROC, NO_TASK, ProcId, Resource, Scope, StackRef, StateTransition,
+    StringRef, TaskId, Time,
 };
 use goroscope_trace::{Event, EventStream, GoState, ProcState, Tables};
 
 use crate::gosort;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::{EMPTY, Interner, Sym, SymCache};
+use crate::pass::{Facts, with_facts};
 
 mod group;
 
@@ -398,7 +400,8 @@ impl RawStats {
 /// A goroutine while its summary is being computed: Go's `GoroutineSummary` and its private
 /// `goroutineSummary` part (the `last_*` fields, zeroed when the goroutine is finalized).
 ///
-/// `repr(C)` keeps what a GoStart or GoStop touches in the first two cache lines.
+/// `repr(C)` keeps what a transition between running, runnable and waiting touches in the
+/// first cache line (up to `stats.sched_wait`); syscalls touch the third one too.
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 struct GoroutineState {
@@ -407,10 +410,10 @@ struct GoroutineState {
     last_start: Time,
     last_runnable: Time,
     last_block: Time,
-    last_syscall: Time,
-    last_syscall_block: Time,
     start: Time,
     stats: RawStats,
+    last_syscall: Time,
+    last_syscall_block: Time,
 
     id: GoId,
     pc: u64,
@@ -579,14 +582,33 @@ impl Summarizer {
     /// Feeds the next event of the stream; `tables` are the reader's (for strings and
     /// stacks).
     pub fn event(&mut self, ev: &Event, tables: &Tables<'_>) {
+        with_facts(ev, |facts| self.step(ev, facts, tables));
+    }
+
+    /// [`Summarizer::event`] with the event's facts worked out already.
+    #[inline]
+    pub(crate) fn step(&mut self, ev: &Event, facts: Facts<'_>, tables: &Tables<'_>) {
         if self.sync_ts == 0 {
             self.sync_ts = ev.time;
         }
         self.last_ts = ev.time;
-        match ev.kind() {
+        match facts.kind {
+            EventKind::StateTransition => {
+                if let Some(st) = facts.transition {
+                    self.transition(ev, st, tables);
+                }
+            }
             EventKind::Sync => self.sync_ts = ev.time,
-            EventKind::StateTransition => self.transition(ev, tables),
-            EventKind::RangeBegin | EventKind::RangeActive => self.range_begin(ev, tables),
+            kind => self.other_event(ev, kind, tables),
+        }
+    }
+
+    /// An event of any other kind than a transition or a Sync (out of line: they are few).
+    #[inline(never)]
+    fn other_event(&mut self, ev: &Event, kind: EventKind, tables: &Tables<'_>) {
+        match kind {
+            EventKind::RangeBegin => self.range_begin(ev, false, tables),
+            EventKind::RangeActive => self.range_begin(ev, true, tables),
             EventKind::RangeEnd => self.range_end(ev, tables),
             EventKind::RegionBegin => self.region_begin(ev, tables),
             EventKind::RegionEnd => self.region_end(ev, tables),
@@ -685,173 +707,202 @@ impl Summarizer {
         id
     }
 
-    fn transition(&mut self, ev: &Event, tables: &Tables<'_>) {
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
+    /// A state transition. The common case (a goroutine that has a summary moves between
+    /// running, runnable, waiting and syscall) stays here; the rest is out of line.
+    #[inline]
+    fn transition(&mut self, ev: &Event, st: &StateTransition, tables: &Tables<'_>) {
         let t = ev.time;
-        match st.resource {
-            Resource::Goroutine { id, old, new } => {
-                if old == new {
+        let (id, old, new) = match st.resource {
+            Resource::Goroutine { id, old, new } if old != new => (id, old, new),
+            Resource::Goroutine { .. } => return,
+            Resource::Proc { id, old, new } => {
+                if old != new && new == ProcState::Idle {
+                    self.proc_idle(id, t);
+                }
+                return;
+            }
+        };
+        let reason = if new == GoState::Waiting {
+            self.string(st.reason, tables)
+        } else {
+            EMPTY
+        };
+
+        // Leave the old state.
+        let slot = match old {
+            GoState::Undetermined | GoState::NotExist => {
+                self.new_goroutine(ev, id, old, new, reason)
+            }
+            _ => {
+                let Some(slot) = self.slot(id) else {
+                    // Go would dereference a nil summary here.
                     return;
-                }
-                let reason = if new == GoState::Waiting {
-                    self.string(st.reason, tables)
-                } else {
-                    EMPTY
                 };
-
-                // Leave the old state.
-                let slot = match old {
-                    GoState::Undetermined => {
-                        // Known since the last Sync: credit that time to the new state.
-                        let mut g = GoroutineState::new(id, self.sync_ts);
-                        let d = t.wrapping_sub(self.sync_ts);
-                        match new {
-                            GoState::Running => g.stats.exec = d,
-                            GoState::Waiting => sym_add(&mut g.stats.block, reason, d),
-                            GoState::Runnable => g.stats.sched_wait = d,
-                            GoState::Syscall if ev.ctx.p == NO_PROC => g.stats.syscall_block = d,
-                            GoState::Syscall => g.stats.syscall = d,
-                            GoState::Undetermined | GoState::NotExist => {}
-                        }
-                        self.insert(g)
-                    }
-                    GoState::NotExist => {
-                        let mut g = GoroutineState::new(id, t);
-                        // Inherit the task of the creator's innermost region.
-                        let inherited = self
-                            .slot(ev.ctx.g)
-                            .and_then(|c| self.goroutines[c].active_regions.last())
-                            .map(|&r| self.regions[r as usize].task);
-                        if let Some(task) = inherited {
-                            let r = self.push_region(RawRegion {
-                                task,
-                                name: EMPTY,
-                                goroutine: id,
-                                start: Some(*ev),
-                                end: None,
-                                stats: RawStats::default(),
-                            });
-                            g.active_regions.push(r);
-                        }
-                        self.insert(g)
-                    }
-                    _ => {
-                        let Some(slot) = self.slot(id) else {
-                            // Go would dereference a nil summary here.
-                            return;
-                        };
-                        let g = &mut self.goroutines[slot];
-                        match old {
-                            GoState::Running => {
-                                g.stats.exec =
-                                    g.stats.exec.wrapping_add(t.wrapping_sub(g.last_start));
-                                g.last_start = 0;
-                            }
-                            GoState::Waiting => {
-                                if g.last_block != 0 {
-                                    sym_add(
-                                        &mut g.stats.block,
-                                        g.last_block_reason,
-                                        t.wrapping_sub(g.last_block),
-                                    );
-                                    g.last_block = 0;
-                                }
-                            }
-                            GoState::Runnable => {
-                                if g.last_runnable != 0 {
-                                    g.stats.sched_wait = g
-                                        .stats
-                                        .sched_wait
-                                        .wrapping_add(t.wrapping_sub(g.last_runnable));
-                                    g.last_runnable = 0;
-                                }
-                            }
-                            GoState::Syscall => {
-                                if g.last_syscall != 0 {
-                                    if g.last_syscall_block != 0 {
-                                        g.stats.syscall_block = g
-                                            .stats
-                                            .syscall_block
-                                            .wrapping_add(t.wrapping_sub(g.last_syscall_block));
-                                        g.stats.syscall = g.stats.syscall.wrapping_add(
-                                            g.last_syscall_block.wrapping_sub(g.last_syscall),
-                                        );
-                                    } else {
-                                        g.stats.syscall = g
-                                            .stats
-                                            .syscall
-                                            .wrapping_add(t.wrapping_sub(g.last_syscall));
-                                    }
-                                    g.last_syscall = 0;
-                                    g.last_syscall_block = 0;
-                                    // Go deletes P 0's entry (a missing key's zero value)
-                                    // if the goroutine has no recorded P.
-                                    let p = self.syscalling_g.get(id).unwrap_or(0);
-                                    self.syscalling_p.set(p, None);
-                                    self.syscalling_g.set(id, None);
-                                }
-                            }
-                            GoState::Undetermined | GoState::NotExist => {}
-                        }
-                        slot
-                    }
-                };
-
-                // Name the goroutine after the outermost frame of the first stack seen.
-                if self.goroutines[slot].name == EMPTY
-                    && let Some(stack) = st.stack
-                    && let Some(frame) = tables.frames(stack).last()
-                {
-                    let name = self.interner.intern(frame.func);
-                    let g = &mut self.goroutines[slot];
-                    g.pc = frame.pc;
-                    g.name = name;
-                }
-
-                // Enter the new state.
                 let g = &mut self.goroutines[slot];
-                match new {
+                match old {
                     GoState::Running => {
-                        g.last_start = t;
-                        if g.start == 0 {
-                            g.start = t;
+                        g.stats.exec = g.stats.exec.wrapping_add(t.wrapping_sub(g.last_start));
+                        g.last_start = 0;
+                    }
+                    GoState::Waiting => {
+                        if g.last_block != 0 {
+                            sym_add(
+                                &mut g.stats.block,
+                                g.last_block_reason,
+                                t.wrapping_sub(g.last_block),
+                            );
+                            g.last_block = 0;
                         }
                     }
-                    GoState::Runnable => g.last_runnable = t,
-                    GoState::Waiting if reason != self.forever => {
-                        g.last_block = t;
-                        g.last_block_reason = reason;
-                    }
-                    // Blocking forever is like goroutine death.
-                    GoState::Waiting | GoState::NotExist => {
-                        self.finalize_goroutine(slot, t, Some(ev));
+                    GoState::Runnable => {
+                        if g.last_runnable != 0 {
+                            g.stats.sched_wait = g
+                                .stats
+                                .sched_wait
+                                .wrapping_add(t.wrapping_sub(g.last_runnable));
+                            g.last_runnable = 0;
+                        }
                     }
                     GoState::Syscall => {
-                        g.last_syscall = t;
-                        self.syscalling_p.set(ev.ctx.p, Some(id));
-                        self.syscalling_g.set(id, Some(ev.ctx.p));
+                        if g.last_syscall != 0 {
+                            self.syscall_exit(slot, id, t);
+                        }
                     }
-                    GoState::Undetermined => {}
+                    GoState::Undetermined | GoState::NotExist => {}
+                }
+                slot
+            }
+        };
+
+        // Name the goroutine after the outermost frame of the first stack seen.
+        if self.goroutines[slot].name == EMPTY
+            && let Some(stack) = st.stack
+        {
+            self.name_goroutine(slot, stack, tables);
+        }
+
+        // Enter the new state.
+        let g = &mut self.goroutines[slot];
+        match new {
+            GoState::Running => {
+                g.last_start = t;
+                if g.start == 0 {
+                    g.start = t;
                 }
             }
-            Resource::Proc { id, old, new } => {
-                // A P going idle under a goroutine in a syscall: the syscall now blocks.
-                if old != new
-                    && new == ProcState::Idle
-                    && let Some(goid) = self.syscalling_p.get(id)
-                {
-                    if let Some(slot) = self.slot(goid) {
-                        self.goroutines[slot].last_syscall_block = t;
-                    }
-                    self.syscalling_p.set(id, None);
-                }
+            GoState::Runnable => g.last_runnable = t,
+            GoState::Waiting if reason != self.forever => {
+                g.last_block = t;
+                g.last_block_reason = reason;
             }
+            // Blocking forever is like goroutine death.
+            GoState::Waiting | GoState::NotExist => {
+                self.finalize_goroutine(slot, t, Some(ev));
+            }
+            GoState::Syscall => {
+                g.last_syscall = t;
+                self.syscalling_p.set(ev.ctx.p, Some(id));
+                self.syscalling_g.set(id, Some(ev.ctx.p));
+            }
+            GoState::Undetermined => {}
         }
     }
 
-    fn range_begin(&mut self, ev: &Event, tables: &Tables<'_>) {
+    /// A goroutine first seen (`old` is Undetermined) or created (`old` is NotExist): a new
+    /// summary, replacing any with its ID. Returns its slot.
+    #[inline(never)]
+    fn new_goroutine(
+        &mut self,
+        ev: &Event,
+        id: GoId,
+        old: GoState,
+        new: GoState,
+        reason: Sym,
+    ) -> usize {
+        let t = ev.time;
+        if old == GoState::Undetermined {
+            // Known since the last Sync: credit that time to the new state.
+            let mut g = GoroutineState::new(id, self.sync_ts);
+            let d = t.wrapping_sub(self.sync_ts);
+            match new {
+                GoState::Running => g.stats.exec = d,
+                GoState::Waiting => sym_add(&mut g.stats.block, reason, d),
+                GoState::Runnable => g.stats.sched_wait = d,
+                GoState::Syscall if ev.ctx.p == NO_PROC => g.stats.syscall_block = d,
+                GoState::Syscall => g.stats.syscall = d,
+                GoState::Undetermined | GoState::NotExist => {}
+            }
+            return self.insert(g);
+        }
+        let mut g = GoroutineState::new(id, t);
+        // Inherit the task of the creator's innermost region.
+        let inherited = self
+            .slot(ev.ctx.g)
+            .and_then(|c| self.goroutines[c].active_regions.last())
+            .map(|&r| self.regions[r as usize].task);
+        if let Some(task) = inherited {
+            let r = self.push_region(RawRegion {
+                task,
+                name: EMPTY,
+                goroutine: id,
+                start: Some(*ev),
+                end: None,
+                stats: RawStats::default(),
+            });
+            g.active_regions.push(r);
+        }
+        self.insert(g)
+    }
+
+    /// Goroutine `id` (in `slot`) leaves the syscall it entered, at `t`.
+    #[inline(never)]
+    fn syscall_exit(&mut self, slot: usize, id: GoId, t: Time) {
+        let g = &mut self.goroutines[slot];
+        if g.last_syscall_block != 0 {
+            g.stats.syscall_block = g
+                .stats
+                .syscall_block
+                .wrapping_add(t.wrapping_sub(g.last_syscall_block));
+            g.stats.syscall = g
+                .stats
+                .syscall
+                .wrapping_add(g.last_syscall_block.wrapping_sub(g.last_syscall));
+        } else {
+            g.stats.syscall = g.stats.syscall.wrapping_add(t.wrapping_sub(g.last_syscall));
+        }
+        g.last_syscall = 0;
+        g.last_syscall_block = 0;
+        // Go deletes P 0's entry (a missing key's zero value) if the goroutine has no
+        // recorded P.
+        let p = self.syscalling_g.get(id).unwrap_or(0);
+        self.syscalling_p.set(p, None);
+        self.syscalling_g.set(id, None);
+    }
+
+    /// Names the goroutine in `slot` after the outermost frame of `stack`, if it has one.
+    #[inline(never)]
+    fn name_goroutine(&mut self, slot: usize, stack: StackRef, tables: &Tables<'_>) {
+        if let Some(frame) = tables.frames(stack).last() {
+            let name = self.interner.intern(frame.func);
+            let g = &mut self.goroutines[slot];
+            g.pc = frame.pc;
+            g.name = name;
+        }
+    }
+
+    /// P `id` goes idle at `t`: a goroutine in a syscall on it now blocks.
+    #[inline(never)]
+    fn proc_idle(&mut self, id: ProcId, t: Time) {
+        if let Some(goid) = self.syscalling_p.get(id) {
+            if let Some(slot) = self.slot(goid) {
+                self.goroutines[slot].last_syscall_block = t;
+            }
+            self.syscalling_p.set(id, None);
+        }
+    }
+
+    /// A range begins, or is `active` since before this generation.
+    fn range_begin(&mut self, ev: &Event, active: bool, tables: &Tables<'_>) {
         let name = self.range_name(ev, tables);
         let slot = match ev.range_scope() {
             Some(Scope::Goroutine(g)) => self.slot(g),
@@ -870,7 +921,7 @@ impl Summarizer {
         };
         let sync_ts = self.sync_ts;
         let g = &mut self.goroutines[slot];
-        if ev.kind() == EventKind::RangeActive {
+        if active {
             // In progress since before this generation: counted from the last Sync.
             let ts = sym_get(&g.last_range, name);
             if ts != 0 {
