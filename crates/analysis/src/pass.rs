@@ -6,15 +6,12 @@
 //! where several of them are wanted, [`EventAnalyses`] feeds each event to all of them: one
 //! pass instead of one each. The loader can feed it too, beside the timelines it builds.
 //!
-//! What the analyses ask of every event (its kind, the state transition it makes, its own
-//! stack) is worked out once per event, from tables of the 256 event types, and handed to
-//! each of them; fed alone, an analysis works the same out for itself.
+//! What the analyses ask of every event (its kind, the state transition it makes) is worked
+//! out once per event and handed to each of them; fed alone, an analysis works the same out
+//! for itself.
 
-use std::sync::LazyLock;
-
-use goroscope_format::v2::EventType;
-use goroscope_trace::event::{Ctx, Resource, StackRef, StateTransition, StringRef};
-use goroscope_trace::{Event, EventKind, EventStream, GoState, ProcState, Tables};
+use goroscope_trace::event::StateTransition;
+use goroscope_trace::{Event, EventKind, EventStream, Tables};
 
 use crate::mmu::{MutatorUtil, MutatorUtilization, UtilFlags};
 use crate::pprof::{GoProfiler, GoProfiles};
@@ -31,130 +28,12 @@ pub(crate) struct Facts<'a> {
     pub(crate) transition: Option<&'a StateTransition>,
 }
 
-/// The kind of each event type, looked up instead of calling [`EventKind::of`] per event.
-static KINDS: LazyLock<[EventKind; 256]> =
-    LazyLock::new(|| std::array::from_fn(|t| EventKind::of(EventType(t as u8))));
-
-/// For each event type, the argument holding the event's own stack (1-based; 0 for none),
-/// as [`Event::stack`] finds it: asked once per type of a probe event whose arguments are
-/// their own positions, instead of looking the type's specification up per event.
-static STACK_ARGS: LazyLock<[u8; 256]> = LazyLock::new(|| {
-    std::array::from_fn(|t| {
-        let probe = Event {
-            ty: EventType(t as u8),
-            time: 0,
-            ctx: Ctx::NONE,
-            args: [1, 2, 3, 4],
-            table: 0,
-        };
-        probe.stack().map_or(0, |r| r.id as u8)
-    })
-});
-
-/// The event's own stack, as [`Event::stack`] has it.
-#[inline]
-pub(crate) fn event_stack(ev: &Event) -> Option<StackRef> {
-    match STACK_ARGS[usize::from(ev.ty.0)] {
-        0 => None,
-        i => {
-            let id = ev.args[usize::from(i - 1) & 3];
-            (id != 0).then_some(StackRef {
-                table: ev.table,
-                id,
-            })
-        }
-    }
-}
-
-/// What [`Event::state_transition`] says of `ev`, worked out here, where it inlines, with the
-/// event's stack from [`STACK_ARGS`] instead of the type's specification. The test below
-/// checks it against [`Event::state_transition`] on every event type.
-#[inline]
-fn transition_of(ev: &Event) -> Option<StateTransition> {
-    use EventType as T;
-    let go = |id: i64, old, new| Resource::Goroutine { id, old, new };
-    let proc = |id: i64, old, new| Resource::Proc { id, old, new };
-    let mut reason = 0;
-    let mut stack = None;
-    let resource = match ev.ty {
-        T::PROC_START => proc(ev.args[0] as i64, ProcState::Idle, ProcState::Running),
-        T::PROC_STOP => proc(ev.ctx.p, ProcState::Running, ProcState::Idle),
-        T::PROC_STEAL => {
-            let before = if ev.args[3] == 4 {
-                ProcState::Idle
-            } else {
-                ProcState::Running
-            };
-            proc(ev.args[0] as i64, before, ProcState::Idle)
-        }
-        T::PROC_STATUS => proc(
-            ev.args[0] as i64,
-            ProcState::from_u8(ev.args[2] as u8),
-            ProcState::from_wire(ev.args[1]),
-        ),
-        T::GO_CREATE | T::GO_CREATE_BLOCKED => {
-            // The new goroutine's stack, even when its ID is 0.
-            stack = Some(StackRef {
-                table: ev.table,
-                id: ev.args[1],
-            });
-            let new = if ev.ty == T::GO_CREATE_BLOCKED {
-                GoState::Waiting
-            } else {
-                GoState::Runnable
-            };
-            go(ev.args[0] as i64, GoState::NotExist, new)
-        }
-        T::GO_CREATE_SYSCALL => go(ev.args[0] as i64, GoState::NotExist, GoState::Syscall),
-        T::GO_START => go(ev.args[0] as i64, GoState::Runnable, GoState::Running),
-        T::GO_DESTROY => go(ev.ctx.g, GoState::Running, GoState::NotExist),
-        T::GO_DESTROY_SYSCALL => go(ev.ctx.g, GoState::Syscall, GoState::NotExist),
-        T::GO_STOP | T::GO_BLOCK => {
-            reason = ev.args[0];
-            stack = event_stack(ev);
-            let new = if ev.ty == T::GO_STOP {
-                GoState::Runnable
-            } else {
-                GoState::Waiting
-            };
-            go(ev.ctx.g, GoState::Running, new)
-        }
-        T::GO_UNBLOCK | T::GO_SWITCH | T::GO_SWITCH_DESTROY => {
-            go(ev.args[0] as i64, GoState::Waiting, GoState::Runnable)
-        }
-        T::GO_SYSCALL_BEGIN => {
-            stack = event_stack(ev);
-            go(ev.ctx.g, GoState::Running, GoState::Syscall)
-        }
-        T::GO_SYSCALL_END => go(ev.ctx.g, GoState::Syscall, GoState::Running),
-        T::GO_SYSCALL_END_BLOCKED => go(ev.ctx.g, GoState::Syscall, GoState::Runnable),
-        T::GO_STATUS | T::GO_STATUS_STACK => {
-            stack = event_stack(ev);
-            let packed = ev.args[2];
-            go(
-                ev.args[0] as i64,
-                GoState::from_u8((packed >> 32) as u8),
-                GoState::from_wire(packed & 0xffff_ffff),
-            )
-        }
-        _ => return None,
-    };
-    Some(StateTransition {
-        resource,
-        reason: StringRef {
-            table: ev.table,
-            id: reason,
-        },
-        stack,
-    })
-}
-
 /// Calls `f` with the facts of `ev`.
 #[inline]
 pub(crate) fn with_facts<R>(ev: &Event, f: impl FnOnce(Facts<'_>) -> R) -> R {
-    let kind = KINDS[usize::from(ev.ty.0)];
+    let kind = EventKind::of(ev.ty);
     let transition = if kind == EventKind::StateTransition {
-        transition_of(ev)
+        ev.state_transition()
     } else {
         None
     };
@@ -262,6 +141,9 @@ impl EventAnalyses {
 
 #[cfg(test)]
 mod tests {
+    use goroscope_format::v2::EventType;
+    use goroscope_trace::event::Ctx;
+
     use super::*;
 
     #[test]
@@ -283,7 +165,6 @@ mod tests {
                     args,
                     table: 3,
                 };
-                assert_eq!(event_stack(&ev), ev.stack(), "type {t}");
                 with_facts(&ev, |f| {
                     assert_eq!(f.kind, ev.kind(), "type {t}");
                     assert_eq!(f.transition, ev.state_transition().as_ref(), "type {t}");

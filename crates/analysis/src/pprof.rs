@@ -68,7 +68,7 @@ use goroscope_trace::{Event, EventKind, EventStream, GoState, Tables};
 use crate::blocking::Wait;
 use crate::idmap::{FxHashMap, IdMap};
 use crate::intern::SymCache;
-use crate::pass::{Facts, event_stack, with_facts};
+use crate::pass::{Facts, with_facts};
 use crate::summary::Duration;
 
 /// How many frames of a stack count: Go merges samples by their first 128 PCs and cuts
@@ -524,7 +524,7 @@ impl GoProfiler {
             });
         }
         if starting != 0 {
-            let stack = self.stack(event_stack(ev), tables);
+            let stack = self.stack(ev.stack(), tables);
             let g = &mut self.goroutines[s];
             let mut bits = starting;
             while bits != 0 {

@@ -33,6 +33,45 @@ pub const BACKGROUND_TASK: TaskId = 0;
 /// The type of the synthetic Sync event (not a wire type).
 pub const SYNC: EventType = EventType(255);
 
+/// The kind of each event type ([`EventKind::of`]).
+static KINDS: [EventKind; 256] = {
+    let mut t = [EventKind::Bad; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = EventKind::of_type(EventType(i as u8));
+        i += 1;
+    }
+    t
+};
+
+/// For each event type, the argument (1-based) that holds the event's own stack, 0 for none
+/// ([`Event::stack`]): the first stack its specification names, the sample's stack for a
+/// CPU sample, none for a Sync.
+static STACK_ARGS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let specs = &goroscope_format::v2::spec::SPECS;
+    let mut i = 0;
+    while i < specs.len() {
+        let s = &specs[i];
+        if !s.name.is_empty() && !s.stack_ids.is_empty() {
+            t[i] = s.stack_ids[0] as u8;
+        }
+        i += 1;
+    }
+    t[EventType::CPU_SAMPLE.0 as usize] = 1;
+    t[SYNC.0 as usize] = 0;
+    t
+};
+const _: () = {
+    let specs = &goroscope_format::v2::spec::SPECS;
+    let mut i = 0;
+    while i < specs.len() {
+        assert!(specs[i].stack_ids.is_empty() || specs[i].stack_ids[0] >= 1);
+        assert!(specs[i].stack_ids.is_empty() || specs[i].stack_ids[0] <= 4);
+        i += 1;
+    }
+};
+
 /// Where an event happened: the thread, and the P and goroutine it held *before* the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ctx {
@@ -112,7 +151,12 @@ impl EventKind {
     }
 
     /// The kind of events of wire type `ty`.
+    #[inline]
     pub fn of(ty: EventType) -> Self {
+        KINDS[usize::from(ty.0)]
+    }
+
+    const fn of_type(ty: EventType) -> Self {
         use EventType as T;
         match ty {
             SYNC => Self::Sync,
@@ -149,7 +193,7 @@ impl EventKind {
             T::USER_REGION_BEGIN => Self::RegionBegin,
             T::USER_REGION_END => Self::RegionEnd,
             T::USER_LOG => Self::Log,
-            t if (128..=136).contains(&t.0) => Self::Experimental,
+            t if t.0 >= 128 && t.0 <= 136 => Self::Experimental,
             _ => Self::Bad,
         }
     }
@@ -289,19 +333,16 @@ impl Event {
 
     /// The event's own stack (for a goroutine creation, the creator's; for an unblock, the
     /// unblocker's), or `None`.
+    #[inline]
     pub fn stack(&self) -> Option<StackRef> {
-        if self.ty == SYNC {
-            return None;
+        match STACK_ARGS[usize::from(self.ty.0)] {
+            0 => None,
+            i => StackRef::some(self.table, self.args[usize::from(i - 1) & 3]),
         }
-        if self.ty == EventType::CPU_SAMPLE {
-            return StackRef::some(self.table, self.args[0]);
-        }
-        let spec = self.ty.spec()?;
-        let &i = spec.stack_ids.first()?;
-        StackRef::some(self.table, self.args[i - 1])
     }
 
     /// For a state transition: what changed.
+    #[inline]
     pub fn state_transition(&self) -> Option<StateTransition> {
         use EventType as T;
         let go = |id: i64, old, new| Resource::Goroutine { id, old, new };
@@ -663,4 +704,37 @@ pub struct ResolvedFrame<'a> {
     pub file: &'a [u8],
     /// The line number.
     pub line: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_finds_its_own_stack_where_its_specification_says() {
+        for t in 0..=255u8 {
+            let ty = EventType(t);
+            for args in [[1, 2, 3, 4], [0, 0, 0, 0], [9, 0, 7, 0]] {
+                let ev = Event {
+                    ty,
+                    time: 5,
+                    ctx: Ctx::NONE,
+                    args,
+                    table: 2,
+                };
+                let arg = if ty == SYNC {
+                    None
+                } else if ty == EventType::CPU_SAMPLE {
+                    Some(1)
+                } else {
+                    ty.spec().and_then(|s| s.stack_ids.first().copied())
+                };
+                let want = arg
+                    .map(|i| args[i - 1])
+                    .filter(|&id| id != 0)
+                    .map(|id| StackRef { table: 2, id });
+                assert_eq!(ev.stack(), want, "type {t}, args {args:?}");
+            }
+        }
+    }
 }
