@@ -251,6 +251,15 @@ impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
     }
 }
 
+/// What the goroutine walk of [`diagnose`] reads of a span.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    time: Time,
+    state: GoState,
+    p: ProcId,
+    stack: StackId,
+}
+
 /// Computes the diagnostics of `t`.
 pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let span = (t.end - t.start).max(1);
@@ -272,9 +281,10 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         let mut assists: FxHashMap<StrId, Duration> = FxHashMap::default();
         for g in &t.goroutines {
             let group = groups.of(g.name);
-            let mut spans = g.spans.iter().peekable();
-            while let Some(s) = spans.next() {
-                let next = spans.peek();
+            // Each span is seen with the one after it; only the fields used are kept (whole
+            // spans are large, and copying them from one iteration to the next cost more
+            // than decoding them).
+            let mut visit = |s: Step, next: Option<Step>| {
                 let end = next.map_or(t.end, |n| n.time);
                 match s.state {
                     GoState::Runnable => {
@@ -307,6 +317,22 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
                     }
                     _ => {}
                 }
+            };
+            let mut prev: Option<Step> = None;
+            for n in g.spans.iter() {
+                let n = Step {
+                    time: n.time,
+                    state: n.state,
+                    p: n.p,
+                    stack: n.stack,
+                };
+                if let Some(s) = prev {
+                    visit(s, Some(n));
+                }
+                prev = Some(n);
+            }
+            if let Some(s) = prev {
+                visit(s, None);
             }
             let assist: Duration = g
                 .assists
