@@ -91,7 +91,7 @@ impl<R> Default for Chunks<R> {
 }
 
 impl<R: Record> Chunks<R> {
-    #[inline]
+    #[inline(always)]
     fn chunk(&mut self, lane: &Lane<R>, li: u32, c: u32) -> &[R] {
         let key = (li, c);
         let (start, len) = if self.memo[0].0 == key {
@@ -119,6 +119,7 @@ impl<R: Record> Chunks<R> {
         at
     }
 
+    #[inline(always)]
     fn get(&mut self, lane: &Lane<R>, li: u32, i: usize) -> R {
         self.chunk(lane, li, (i / CHUNK) as u32)[i % CHUNK]
     }
@@ -128,7 +129,7 @@ impl<R: Record> Chunks<R> {
     }
 
     /// Record `i` and the time it ends (the next record's, or `trace_end`).
-    #[inline]
+    #[inline(always)]
     fn get_with_end(&mut self, lane: &Lane<R>, li: u32, i: usize, trace_end: Time) -> (R, Time) {
         let chunk = self.chunk(lane, li, (i / CHUNK) as u32);
         let k = i % CHUNK;
@@ -303,17 +304,20 @@ impl<'t> SpanReader<'t> {
         }
     }
 
+    #[inline(always)]
     fn lane(&self, gi: u32) -> &'t Lane<GoSpan> {
         &self.t.goroutines[gi as usize].spans
     }
 
     /// Span `i` of goroutine `gi` (which must exist).
+    #[inline(always)]
     pub fn get(&mut self, gi: u32, i: usize) -> GoSpan {
         self.go.get(self.lane(gi), gi, i)
     }
 
     /// Span `i` of goroutine `gi` (which must exist) and when it ends: the next span's
     /// start, or the end of the trace.
+    #[inline(always)]
     pub fn get_with_end(&mut self, gi: u32, i: usize) -> (GoSpan, Time) {
         self.go.get_with_end(self.lane(gi), gi, i, self.t.end)
     }
