@@ -155,6 +155,17 @@ pub struct Diagnostics {
     pub peak_threads: u32,
 }
 
+/// The 99th percentile of `values` (reordered), as [`Distribution::of`] ranks it; 0 for none.
+fn p99(values: &mut [Duration]) -> Duration {
+    let n = values.len();
+    if n == 0 {
+        return 0;
+    }
+    *values
+        .select_nth_unstable((99 * n).div_ceil(100).max(1) - 1)
+        .1
+}
+
 fn dist(mut v: Vec<Duration>) -> Distribution {
     Distribution::of(&mut v)
 }
@@ -200,10 +211,16 @@ impl Latencies {
         self.keys.push(k);
     }
 
-    /// The count and distribution of the values of each of the `n` indexes that `part` (0
-    /// for the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long
-    /// as the values) to lay them out one index after another.
-    fn by(&self, part: usize, n: usize, scratch: &mut [Duration]) -> Vec<(u64, Distribution)> {
+    /// The count and `summary` of the values of each of the `n` indexes that `part` (0 for
+    /// the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long as
+    /// the values) to lay them out one index after another.
+    fn by<T>(
+        &self,
+        part: usize,
+        n: usize,
+        scratch: &mut [Duration],
+        summary: impl Fn(&mut [Duration]) -> T,
+    ) -> Vec<(u64, T)> {
         let of: Vec<usize> = self.triples.iter().map(|t| t[part] as usize).collect();
         let mut start = vec![0usize; n + 1];
         for &k in &self.keys {
@@ -222,7 +239,7 @@ impl Latencies {
             .windows(2)
             .map(|w| {
                 let part = &mut scratch[w[0]..w[1]];
-                (part.len() as u64, Distribution::of(part))
+                (part.len() as u64, summary(part))
             })
             .collect()
     }
@@ -339,7 +356,15 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             // Each span is seen with the one after it; only the fields used are kept (whole
             // spans are large, and copying them from one iteration to the next cost more
             // than decoding them).
-            let mut visit = |s: Step, next: Option<Step>| {
+            let mut steps = g.spans.iter().map(|n| Step {
+                time: n.time,
+                state: n.state,
+                p: n.p,
+                stack: n.stack,
+            });
+            let mut cur = steps.next();
+            while let Some(s) = cur {
+                let next = steps.next();
                 let end = next.map_or(t.end, |n| n.time);
                 match s.state {
                     GoState::Runnable => {
@@ -372,22 +397,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
                     }
                     _ => {}
                 }
-            };
-            let mut prev: Option<Step> = None;
-            for n in g.spans.iter() {
-                let n = Step {
-                    time: n.time,
-                    state: n.state,
-                    p: n.p,
-                    stack: n.stack,
-                };
-                if let Some(s) = prev {
-                    visit(s, Some(n));
-                }
-                prev = Some(n);
-            }
-            if let Some(s) = prev {
-                visit(s, None);
+                cur = next;
             }
             let assist: Duration = g
                 .assists
@@ -404,14 +414,14 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         let count = lat.values.len() as u64;
         let mut scratch = vec![0; lat.values.len()];
         let mut per_proc: Vec<(ProcId, Distribution)> = lat
-            .by(0, procs.keys.len(), &mut scratch)
+            .by(0, procs.keys.len(), &mut scratch, Distribution::of)
             .into_iter()
             .zip(&procs.keys)
             .map(|((_, d), &p)| (p, d))
             .collect();
         per_proc.sort_by_key(|x| x.0);
         let mut per_group: Vec<(StrId, u64, Distribution)> = lat
-            .by(1, groups.keys.len(), &mut scratch)
+            .by(1, groups.keys.len(), &mut scratch, Distribution::of)
             .into_iter()
             .zip(&groups.keys)
             .filter(|((n, _), _)| *n > 0)
@@ -419,10 +429,11 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             .collect();
         per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
         let per_window = lat
-            .by(2, windows, &mut scratch)
+            // Only the p99 is shown per window: one selection, not three.
+            .by(2, windows, &mut scratch, p99)
             .into_iter()
             .enumerate()
-            .map(|(i, (n, d))| (t.start + i as i64 * window, d.p99, n))
+            .map(|(i, (n, p99))| (t.start + i as i64 * window, p99, n))
             .collect();
         drop(scratch);
         let Latencies { mut values, .. } = lat;
@@ -476,28 +487,11 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             workers.set(g.id, true);
         }
         let gc_worker = |g: GoId| workers.get(g);
-        // A span (its start and slot; no slot while the P did not exist) from its start to
-        // `end`.
-        let mut account = |(start, slot): (Time, Option<usize>), end: Time| {
-            let Some(slot) = slot else { return };
-            if slot == 4 {
-                idle_edges.push((start, 1));
-                idle_edges.push((end, -1));
-            }
-            let mut a = start.max(t.start);
-            while a < end {
-                let w = win_of.of(a);
-                let w_end = wins.start(w + 1).min(end);
-                let b = if w_end > a { w_end } else { end };
-                util[w][slot] += b - a;
-                a = b;
-            }
-        };
         for p in &t.procs {
             // Before its first span a P's activity is unknown; count it from there. Each
-            // span is counted when the next begins.
-            let mut prev = None;
-            for s in p.spans.iter() {
+            // span is seen with the start of the next: its start, and its slot (none while
+            // the P did not exist).
+            let mut spans = p.spans.iter().map(|s| {
                 let slot = match s.activity {
                     ProcActivity::Running if s.g >= 0 && gc_worker(s.g) => Some(1),
                     ProcActivity::Running if s.g >= 0 => Some(0),
@@ -506,13 +500,26 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
                     ProcActivity::Idle => Some(4),
                     ProcActivity::NotExist => None,
                 };
-                if let Some(prev) = prev {
-                    account(prev, s.time);
+                (s.time, slot)
+            });
+            let mut cur = spans.next();
+            while let Some((start, slot)) = cur {
+                let next = spans.next();
+                cur = next;
+                let Some(slot) = slot else { continue };
+                let end = next.map_or(t.end, |n| n.0);
+                if slot == 4 {
+                    idle_edges.push((start, 1));
+                    idle_edges.push((end, -1));
                 }
-                prev = Some((s.time, slot));
-            }
-            if let Some(prev) = prev {
-                account(prev, t.end);
+                let mut a = start.max(t.start);
+                while a < end {
+                    let w = win_of.of(a);
+                    let w_end = wins.start(w + 1).min(end);
+                    let b = if w_end > a { w_end } else { end };
+                    util[w][slot] += b - a;
+                    a = b;
+                }
             }
         }
         let utilization = util
