@@ -189,6 +189,7 @@ struct Latencies {
 }
 
 impl Latencies {
+    #[inline]
     fn push(&mut self, lat: Duration, proc: u32, group: u32, window: usize) {
         let triple = [proc, group, window as u32];
         let p = proc as usize;
@@ -260,6 +261,7 @@ impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
         }
     }
 
+    #[inline]
     fn of(&mut self, k: K) -> u32 {
         // Most have a few keys (Ps): a scan beats hashing.
         if self.keys.len() <= 16
