@@ -734,8 +734,7 @@ impl<'t> PathFinder<'t> {
                 continue;
             };
             cur.hint = Some(i);
-            let span = spans.get(cur.gi, i);
-            let span_end = spans.end(cur.gi, i);
+            let (span, span_end) = spans.get_with_end(cur.gi, i);
             let a = span.time.max(cur.bound);
             if span.state == goroscope_trace::GoState::Waiting
                 && t == span_end

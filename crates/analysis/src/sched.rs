@@ -9,7 +9,7 @@ use goroscope_trace::GoState;
 use goroscope_trace::event::{GoId, ProcId, Time};
 use goroscope_trace::timeline::{ProcActivity, StackId, StrId, Timelines};
 
-use crate::idmap::FxHashMap;
+use crate::idmap::{FxHashMap, IdMap};
 use crate::summary::{Distribution, Duration};
 
 /// Thresholds and resolution of [`diagnose`].
@@ -155,6 +155,17 @@ pub struct Diagnostics {
     pub peak_threads: u32,
 }
 
+/// The 99th percentile of `values` (reordered), as [`Distribution::of`] ranks it; 0 for none.
+fn p99(values: &mut [Duration]) -> Duration {
+    let n = values.len();
+    if n == 0 {
+        return 0;
+    }
+    *values
+        .select_nth_unstable((99 * n).div_ceil(100).max(1) - 1)
+        .1
+}
+
 fn dist(mut v: Vec<Duration>) -> Distribution {
     Distribution::of(&mut v)
 }
@@ -171,22 +182,29 @@ struct Latencies {
     /// (P, group, window) of each key, as dense indexes.
     triples: Vec<[u32; 3]>,
     index: FxHashMap<[u32; 3], u32>,
-    /// The triple pushed last and its key: a goroutine's latencies mostly share one.
-    last: Option<([u32; 3], u32)>,
+    /// Per P: the triple pushed last with it, and its key. A goroutine's latencies on one P
+    /// mostly share one (the group is the goroutine's, the window changes seldom), while
+    /// the P changes often.
+    last: Vec<([u32; 3], u32)>,
 }
 
 impl Latencies {
+    #[inline]
     fn push(&mut self, lat: Duration, proc: u32, group: u32, window: usize) {
         let triple = [proc, group, window as u32];
-        let k = match self.last {
-            Some((t, k)) if t == triple => k,
+        let p = proc as usize;
+        if p >= self.last.len() {
+            self.last.resize(p + 1, ([u32::MAX; 3], 0));
+        }
+        let k = match self.last[p] {
+            (t, k) if t == triple => k,
             _ => {
                 let triples = &mut self.triples;
                 let k = *self.index.entry(triple).or_insert_with(|| {
                     triples.push(triple);
                     (triples.len() - 1) as u32
                 });
-                self.last = Some((triple, k));
+                self.last[p] = (triple, k);
                 k
             }
         };
@@ -194,10 +212,16 @@ impl Latencies {
         self.keys.push(k);
     }
 
-    /// The count and distribution of the values of each of the `n` indexes that `part` (0
-    /// for the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long
-    /// as the values) to lay them out one index after another.
-    fn by(&self, part: usize, n: usize, scratch: &mut [Duration]) -> Vec<(u64, Distribution)> {
+    /// The count and `summary` of the values of each of the `n` indexes that `part` (0 for
+    /// the P, 1 the group, 2 the window) of the triples takes, using `scratch` (as long as
+    /// the values) to lay them out one index after another.
+    fn by<T>(
+        &self,
+        part: usize,
+        n: usize,
+        scratch: &mut [Duration],
+        summary: impl Fn(&mut [Duration]) -> T,
+    ) -> Vec<(u64, T)> {
         let of: Vec<usize> = self.triples.iter().map(|t| t[part] as usize).collect();
         let mut start = vec![0usize; n + 1];
         for &k in &self.keys {
@@ -216,7 +240,7 @@ impl Latencies {
             .windows(2)
             .map(|w| {
                 let part = &mut scratch[w[0]..w[1]];
-                (part.len() as u64, Distribution::of(part))
+                (part.len() as u64, summary(part))
             })
             .collect()
     }
@@ -237,6 +261,7 @@ impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
         }
     }
 
+    #[inline]
     fn of(&mut self, k: K) -> u32 {
         // Most have a few keys (Ps): a scan beats hashing.
         if self.keys.len() <= 16
@@ -251,12 +276,69 @@ impl<K: Copy + Eq + std::hash::Hash> Dense<K> {
     }
 }
 
+/// The windows of [`diagnose`]: `n` of length `len` from `start`, the first also holding the
+/// times before it and the last those after it.
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    start: Time,
+    len: Duration,
+    n: usize,
+    /// The window found last and the times it holds, `lo..hi`: times mostly come in
+    /// order, and then need no division.
+    last: usize,
+    lo: Time,
+    hi: Time,
+}
+
+impl Windows {
+    fn new(start: Time, len: Duration, n: usize) -> Self {
+        Self {
+            start,
+            len,
+            n,
+            last: 0,
+            lo: 0,
+            hi: 0,
+        }
+    }
+
+    /// The window of `time`.
+    #[inline]
+    fn of(&mut self, time: Time) -> usize {
+        if !(self.lo..self.hi).contains(&time) {
+            let w = (((time - self.start) / self.len).max(0) as usize).min(self.n - 1);
+            self.last = w;
+            self.lo = if w == 0 { Time::MIN } else { self.start(w) };
+            self.hi = if w == self.n - 1 {
+                Time::MAX
+            } else {
+                self.start(w + 1)
+            };
+        }
+        self.last
+    }
+
+    /// The start of window `w`.
+    fn start(&self, w: usize) -> Time {
+        self.start + w as i64 * self.len
+    }
+}
+
+/// What the goroutine walk of [`diagnose`] reads of a span.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    time: Time,
+    state: GoState,
+    p: ProcId,
+    stack: StackId,
+}
+
 /// Computes the diagnostics of `t`.
 pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     let span = (t.end - t.start).max(1);
     let windows = o.windows.max(1);
     let window = (span as f64 / windows as f64).ceil().max(1.0) as Duration;
-    let win_of = |time: Time| (((time - t.start) / window).max(0) as usize).min(windows - 1);
+    let wins = Windows::new(t.start, window, windows);
 
     // The goroutine lanes and the P lanes are walked at the same time.
     let goroutines = || {
@@ -266,21 +348,31 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         let mut procs: Dense<ProcId> = Dense::new();
         let mut groups: Dense<StrId> = Dense::new();
         let mut histogram = vec![0u64; 64];
+        let mut win_of = wins;
         let mut long_runs = Vec::new();
         let mut sys = Vec::new();
         let mut sys_by_stack: FxHashMap<StackId, (u64, Duration)> = FxHashMap::default();
         let mut assists: FxHashMap<StrId, Duration> = FxHashMap::default();
         for g in &t.goroutines {
             let group = groups.of(g.name);
-            let mut spans = g.spans.iter().peekable();
-            while let Some(s) = spans.next() {
-                let next = spans.peek();
+            // Each span is seen with the one after it; only the fields used are kept (whole
+            // spans are large, and copying them from one iteration to the next cost more
+            // than decoding them).
+            let mut steps = g.spans.iter().map(|n| Step {
+                time: n.time,
+                state: n.state,
+                p: n.p,
+                stack: n.stack,
+            });
+            let mut cur = steps.next();
+            while let Some(s) = cur {
+                let next = steps.next();
                 let end = next.map_or(t.end, |n| n.time);
                 match s.state {
                     GoState::Runnable => {
                         if let Some(n) = next.filter(|n| n.state == GoState::Running) {
                             let d = n.time - s.time;
-                            lat.push(d, procs.of(n.p), group, win_of(n.time));
+                            lat.push(d, procs.of(n.p), group, win_of.of(n.time));
                             histogram[(64 - (d.max(1) as u64).leading_zeros() - 1) as usize] += 1;
                         }
                     }
@@ -307,6 +399,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
                     }
                     _ => {}
                 }
+                cur = next;
             }
             let assist: Duration = g
                 .assists
@@ -323,14 +416,14 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         let count = lat.values.len() as u64;
         let mut scratch = vec![0; lat.values.len()];
         let mut per_proc: Vec<(ProcId, Distribution)> = lat
-            .by(0, procs.keys.len(), &mut scratch)
+            .by(0, procs.keys.len(), &mut scratch, Distribution::of)
             .into_iter()
             .zip(&procs.keys)
             .map(|((_, d), &p)| (p, d))
             .collect();
         per_proc.sort_by_key(|x| x.0);
         let mut per_group: Vec<(StrId, u64, Distribution)> = lat
-            .by(1, groups.keys.len(), &mut scratch)
+            .by(1, groups.keys.len(), &mut scratch, Distribution::of)
             .into_iter()
             .zip(&groups.keys)
             .filter(|((n, _), _)| *n > 0)
@@ -338,10 +431,11 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             .collect();
         per_group.sort_by(|a, b| b.2.total.cmp(&a.2.total).then_with(|| a.0.cmp(&b.0)));
         let per_window = lat
-            .by(2, windows, &mut scratch)
+            // Only the p99 is shown per window: one selection, not three.
+            .by(2, windows, &mut scratch, p99)
             .into_iter()
             .enumerate()
-            .map(|(i, (n, d))| (t.start + i as i64 * window, d.p99, n))
+            .map(|(i, (n, p99))| (t.start + i as i64 * window, p99, n))
             .collect();
         drop(scratch);
         let Latencies { mut values, .. } = lat;
@@ -381,41 +475,51 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
     };
     let procs = || {
         // P utilization per window, and the number of idle Ps over time.
-        let mut util = vec![[0f64; 5]; windows];
+        // In integer nanoseconds: the same sums as in floating point while they stay below
+        // 2^53 ns (104 days of P-time in one window), and cheaper.
+        let mut util = vec![[0 as Duration; 5]; windows];
+        let mut win_of = wins;
         let mut idle_edges: Vec<(Time, i32)> = Vec::new();
-        // The GC workers, sorted by ID: a few (one per P), so a span's goroutine is looked
-        // up among them, not among every goroutine (whose records are large: a search there
-        // missed the cache at every step, and Ps switch goroutines at most spans).
-        let workers: Vec<GoId> = t
-            .goroutines
-            .iter()
-            .filter(|g| g.gc_worker)
-            .map(|g| g.id)
-            .collect();
-        let gc_worker = |g: GoId| workers.binary_search(&g).is_ok();
+        // The GC workers, marked by goroutine ID (a vector for small IDs): Ps switch
+        // goroutines at most spans, and a search among the goroutines (whose records are
+        // large) missed the cache at every step; even one among the few workers cost a
+        // tenth of this walk.
+        let mut workers: IdMap<bool> = IdMap::default();
+        for g in t.goroutines.iter().filter(|g| g.gc_worker) {
+            workers.set(g.id, true);
+        }
+        let gc_worker = |g: GoId| workers.get(g);
         for p in &t.procs {
-            // Before its first span a P's activity is unknown; count it from there.
-            let mut spans = p.spans.iter().peekable();
-            while let Some(s) = spans.next() {
-                let end = spans.peek().map_or(t.end, |n| n.time);
+            // Before its first span a P's activity is unknown; count it from there. Each
+            // span is seen with the start of the next: its start, and its slot (none while
+            // the P did not exist).
+            let mut spans = p.spans.iter().map(|s| {
                 let slot = match s.activity {
-                    ProcActivity::Running if s.g >= 0 && gc_worker(s.g) => 1,
-                    ProcActivity::Running if s.g >= 0 => 0,
-                    ProcActivity::Running => 3,
-                    ProcActivity::Syscall => 2,
-                    ProcActivity::Idle => 4,
-                    ProcActivity::NotExist => continue,
+                    ProcActivity::Running if s.g >= 0 && gc_worker(s.g) => Some(1),
+                    ProcActivity::Running if s.g >= 0 => Some(0),
+                    ProcActivity::Running => Some(3),
+                    ProcActivity::Syscall => Some(2),
+                    ProcActivity::Idle => Some(4),
+                    ProcActivity::NotExist => None,
                 };
+                (s.time, slot)
+            });
+            let mut cur = spans.next();
+            while let Some((start, slot)) = cur {
+                let next = spans.next();
+                cur = next;
+                let Some(slot) = slot else { continue };
+                let end = next.map_or(t.end, |n| n.0);
                 if slot == 4 {
-                    idle_edges.push((s.time, 1));
+                    idle_edges.push((start, 1));
                     idle_edges.push((end, -1));
                 }
-                let mut a = s.time.max(t.start);
+                let mut a = start.max(t.start);
                 while a < end {
-                    let w = win_of(a);
-                    let w_end = (t.start + (w as i64 + 1) * window).min(end);
+                    let w = win_of.of(a);
+                    let w_end = wins.start(w + 1).min(end);
                     let b = if w_end > a { w_end } else { end };
-                    util[w][slot] += (b - a) as f64;
+                    util[w][slot] += b - a;
                     a = b;
                 }
             }
@@ -424,6 +528,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
             .iter()
             .enumerate()
             .map(|(i, u)| {
+                let u = u.map(|x| x as f64);
                 let total: f64 = u.iter().sum();
                 let f = |x: f64| if total > 0.0 { x / total } else { 0.0 };
                 Utilization {
@@ -463,8 +568,8 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
                 if k > 0 && next > now {
                     let mut a = now;
                     while a < next {
-                        let w = win_of(a);
-                        let w_end = (t.start + (w as i64 + 1) * window).min(next);
+                        let w = win_of.of(a);
+                        let w_end = wins.start(w + 1).min(next);
                         let b = if w_end > a { w_end } else { next };
                         lost[w] += k * (b - a);
                         lost_total += k * (b - a);
@@ -500,7 +605,7 @@ pub fn diagnose(t: &Timelines, o: &Options) -> Diagnostics {
         // Run-queue spikes: the deepest point of each window, deepest windows first.
         let mut best: Vec<Option<QueueSpike>> = vec![None; windows];
         for &(time, r) in &runnable {
-            let w = win_of(time);
+            let w = win_of.of(time);
             if best[w].is_none_or(|b| r > b.runnable) {
                 best[w] = Some(QueueSpike { time, runnable: r });
             }

@@ -63,52 +63,77 @@ pub(super) struct Piece {
 /// Decoded chunks of lanes of one kind, each with the record after it (for span ends).
 #[derive(Debug)]
 struct Chunks<R> {
-    arena: Vec<Box<[R]>>,
-    /// (lane, chunk) → index in `arena`.
-    index: FxHashMap<(u32, u32), u32>,
-    /// The chunk used last: consecutive lookups mostly hit the same one.
-    memo: Option<((u32, u32), u32)>,
+    /// The decoded records, one chunk after another (one vector: a chunk is decoded
+    /// every few dozen steps of a walk, and an allocation for each cost as much as a
+    /// tenth of its decoding).
+    records: Vec<R>,
+    /// (lane, chunk) → where it lies in `records`: (start, length).
+    index: FxHashMap<(u32, u32), (u32, u32)>,
+    /// The two chunks used last, the latest first: consecutive lookups mostly hit them (a
+    /// span and the next, a waiter and its releaser).
+    memo: [((u32, u32), (u32, u32)); 2],
     /// Per lane: the chunk found by time last.
     recent: FxHashMap<u32, u32>,
 }
 
+/// A key no chunk has.
+const NO_CHUNK: ((u32, u32), (u32, u32)) = ((u32::MAX, u32::MAX), (0, 0));
+
 impl<R> Default for Chunks<R> {
     fn default() -> Self {
         Self {
-            arena: Vec::new(),
+            records: Vec::new(),
             index: FxHashMap::default(),
-            memo: None,
+            memo: [NO_CHUNK; 2],
             recent: FxHashMap::default(),
         }
     }
 }
 
 impl<R: Record> Chunks<R> {
+    #[inline(always)]
     fn chunk(&mut self, lane: &Lane<R>, li: u32, c: u32) -> &[R] {
         let key = (li, c);
-        let k = match self.memo {
-            Some((m, k)) if m == key => k,
-            _ => {
-                let arena = &mut self.arena;
-                let k = *self.index.entry(key).or_insert_with(|| {
-                    arena.push(lane.iter_from(c as usize * CHUNK).take(CHUNK + 1).collect());
-                    (arena.len() - 1) as u32
-                });
-                self.memo = Some((key, k));
-                k
-            }
+        let (start, len) = if self.memo[0].0 == key {
+            self.memo[0].1
+        } else if self.memo[1].0 == key {
+            self.memo.swap(0, 1);
+            self.memo[0].1
+        } else {
+            self.miss(lane, key)
         };
-        &self.arena[k as usize]
+        &self.records[start as usize..(start + len) as usize]
     }
 
+    /// Finds or decodes a chunk that is not in `memo`, and puts it there.
+    #[cold]
+    fn miss(&mut self, lane: &Lane<R>, key: (u32, u32)) -> (u32, u32) {
+        let records = &mut self.records;
+        let at = *self.index.entry(key).or_insert_with(|| {
+            let start = records.len();
+            records.extend(lane.iter_from(key.1 as usize * CHUNK).take(CHUNK + 1));
+            (start as u32, (records.len() - start) as u32)
+        });
+        self.memo[1] = self.memo[0];
+        self.memo[0] = (key, at);
+        at
+    }
+
+    #[inline(always)]
     fn get(&mut self, lane: &Lane<R>, li: u32, i: usize) -> R {
         self.chunk(lane, li, (i / CHUNK) as u32)[i % CHUNK]
     }
 
     fn end(&mut self, lane: &Lane<R>, li: u32, i: usize, trace_end: Time) -> Time {
-        self.chunk(lane, li, (i / CHUNK) as u32)
-            .get(i % CHUNK + 1)
-            .map_or(trace_end, |r| r.time())
+        self.get_with_end(lane, li, i, trace_end).1
+    }
+
+    /// Record `i` and the time it ends (the next record's, or `trace_end`).
+    #[inline(always)]
+    fn get_with_end(&mut self, lane: &Lane<R>, li: u32, i: usize, trace_end: Time) -> (R, Time) {
+        let chunk = self.chunk(lane, li, (i / CHUNK) as u32);
+        let k = i % CHUNK;
+        (chunk[k], chunk.get(k + 1).map_or(trace_end, |r| r.time()))
     }
 
     /// The last record of the lane before `t`: `hint` or the one before it, else in the
@@ -123,11 +148,11 @@ impl<R: Record> Chunks<R> {
     ) -> Option<usize> {
         if let Some(h) = hint {
             for i in [Some(h), h.checked_sub(1)].into_iter().flatten() {
-                if i < lane.len()
-                    && self.get(lane, li, i).time() < t
-                    && t <= self.end(lane, li, i, trace_end)
-                {
-                    return Some(i);
+                if i < lane.len() {
+                    let (r, end) = self.get_with_end(lane, li, i, trace_end);
+                    if r.time() < t && t <= end {
+                        return Some(i);
+                    }
                 }
             }
         }
@@ -146,10 +171,10 @@ impl<R: Record> Chunks<R> {
     }
 
     fn trim(&mut self) {
-        if self.arena.len() > 4096 {
-            self.arena.clear();
+        if self.index.len() > 4096 {
+            self.records.clear();
             self.index.clear();
-            self.memo = None;
+            self.memo = [NO_CHUNK; 2];
             self.recent.clear();
         }
     }
@@ -279,18 +304,22 @@ impl<'t> SpanReader<'t> {
         }
     }
 
+    #[inline(always)]
     fn lane(&self, gi: u32) -> &'t Lane<GoSpan> {
         &self.t.goroutines[gi as usize].spans
     }
 
     /// Span `i` of goroutine `gi` (which must exist).
+    #[inline(always)]
     pub fn get(&mut self, gi: u32, i: usize) -> GoSpan {
         self.go.get(self.lane(gi), gi, i)
     }
 
-    /// When span `i` ends: the next span's start, or the end of the trace.
-    pub fn end(&mut self, gi: u32, i: usize) -> Time {
-        self.go.end(self.lane(gi), gi, i, self.t.end)
+    /// Span `i` of goroutine `gi` (which must exist) and when it ends: the next span's
+    /// start, or the end of the trace.
+    #[inline(always)]
+    pub fn get_with_end(&mut self, gi: u32, i: usize) -> (GoSpan, Time) {
+        self.go.get_with_end(self.lane(gi), gi, i, self.t.end)
     }
 
     /// Forgets the decoded chunks when more than a few thousand are kept (long paths,

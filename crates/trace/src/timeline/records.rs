@@ -151,7 +151,10 @@ impl Record for GoSpan {
         }
     }
 
-    #[inline]
+    // Always inlined: out of line, the span came back through memory, and the lane
+    // iterator's copies of it (its context for the next record, the item) waited on those
+    // stores; the analyses that walk every span spent more time there than decoding.
+    #[inline(always)]
     fn decode(prev: &Self::Context, bytes: &[u8], pos: &mut usize) -> Self {
         let &(time, site, pm) = prev;
         let head = bytes.get(*pos).copied().unwrap_or(0);
