@@ -10,7 +10,7 @@
 use goroscope_format::uvarint;
 
 /// Records between checkpoints.
-pub const CHUNK: usize = 64;
+pub const CHUNK: usize = 128;
 
 /// A record kind that a [`Lane`] can store.
 pub trait Record: Copy + Default + std::fmt::Debug {
