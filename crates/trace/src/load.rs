@@ -375,6 +375,7 @@ impl Trace {
             loop {
                 let bytes: &[u8] = segment.as_deref().unwrap_or(data);
                 let mut reader = Reader::new(bytes).map_err(unreadable)?;
+                let mut seen_syncs = 0;
                 let mut failure = None;
                 loop {
                     // The next events, appended in bulk to the build's buffer.
@@ -395,11 +396,15 @@ impl Trace {
                     // every Sync (a new generation).
                     let tables = reader.tables();
                     let mut check = crossed;
-                    for sync in new.iter().filter(|ev| ev.ty == crate::event::SYNC) {
+                    // A Sync among them: a generation began (the reader counts them, so
+                    // that the events need not be looked at here).
+                    let (syncs, sync_table) = reader.syncs();
+                    if syncs != seen_syncs {
+                        seen_syncs = syncs;
                         check = true;
                         if segment.is_none()
                             && let Some(m) = mapped
-                            && let Some(g) = tables.gen_tables(sync.table).or(tables.gens.last())
+                            && let Some(g) = tables.gen_tables(sync_table).or(tables.gens.last())
                             && let Some(s) = spans.iter().find(|s| s.0 == g.generation)
                         {
                             // The generations before this one are read (their tables stay

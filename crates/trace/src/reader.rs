@@ -505,6 +505,8 @@ pub struct Reader<'a> {
     adopted: u32,
     redone: u32,
     syncs: u64,
+    /// The table the last Sync names.
+    last_sync_table: u32,
     last_ts: Time,
     pending: Option<Error>,
     /// The final Sync has been ordered.
@@ -594,6 +596,7 @@ impl<'a> Reader<'a> {
             adopted: 0,
             redone: 0,
             syncs: 0,
+            last_sync_table: u32::MAX,
             last_ts: 0,
             pending: None,
             ended: false,
@@ -683,6 +686,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The number of Syncs ordered so far, and the table the last one names (`u32::MAX` for
+    /// none). [`Reader::next_events`] hands out every event it orders, so after it these are
+    /// the Syncs handed out: a caller learns that a generation began without looking at
+    /// every event.
+    pub fn syncs(&self) -> (u64, u32) {
+        (self.syncs, self.last_sync_table)
+    }
+
     /// Orders the next events into the empty buffer and hands out the first.
     #[inline(never)]
     fn refill(&mut self) -> Option<Result<Event>> {
@@ -749,6 +760,7 @@ impl<'a> Reader<'a> {
 
     fn sync(&mut self, table: u32, time: Time) -> Event {
         self.syncs += 1;
+        self.last_sync_table = table;
         Event {
             ty: SYNC,
             time,
