@@ -12,7 +12,7 @@ use crate::output::{stream_error, writer};
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// Trace-event JSON: open it in https://ui.perfetto.dev or chrome://tracing.
+    /// Trace-event JSON: open it in <https://ui.perfetto.dev> or chrome://tracing.
     ChromeJson,
     /// Every goroutine, P and thread span, GC phase and STW pause as one CSV table.
     Csv,

@@ -5,7 +5,7 @@
 //! - [`V1Reader`] converts a v1 trace (Go 1.11 to 1.21) into the same events as Go's reader.
 //! - [`EventStream`] opens a trace of any version with the right one of the two.
 //! - [`event`] is the event model those events use.
-//! - [`print`] prints events exactly as `go tool trace -d=parsed` does.
+//! - [`print`](mod@print) prints events exactly as `go tool trace -d=parsed` does.
 //!
 //! Timelines (goroutine, P and M state spans, ranges, tasks, regions, metrics) and the file
 //! loader will be built on the reader.

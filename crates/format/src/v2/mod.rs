@@ -1,9 +1,9 @@
 //! The v2 trace format (Go 1.22 and later).
 //!
 //! A v2 trace is the header followed by batches ([`batch`]). Batches belong to generations
-//! ([`index`]); each generation carries its own string and stack tables, frequency and CPU
-//! samples ([`generation`]), and per-thread event batches whose events are decoded with an
-//! [`EventCursor`]. [`raw`] reads the records flat, in file order, as Go's `-d=wire` does.
+//! ([`index`](mod@index)); each generation carries its own string and stack tables,
+//! frequency and CPU samples ([`generation`]), and per-thread event batches whose events are
+//! decoded with an [`EventCursor`]. [`raw`] reads the records flat, in file order, as Go's `-d=wire` does.
 
 pub mod batch;
 pub mod events;
