@@ -9,10 +9,11 @@ default:
 test *ARGS:
     scripts/test.sh {{ARGS}}
 
-# Formatting and lints, as CI checks them.
+# Formatting, lints and API docs, as CI checks them.
 check:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 
 # Only the tests that run Go's own tools live beside goroscope.
 conformance:
