@@ -125,16 +125,7 @@ impl EventAnalyses {
         mut self,
         stream: &mut EventStream<'_>,
     ) -> (EventResults, Option<goroscope_trace::Error>) {
-        let mut error = None;
-        while let Some(ev) = stream.next_event() {
-            match ev {
-                Ok(ev) => self.event(&ev, stream.tables()),
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
+        let error = stream.for_each_event(|ev, tables| self.event(ev, tables));
         (self.finish(), error)
     }
 }

@@ -711,16 +711,7 @@ fn overlap(i1: (Time, Time), i2: (Time, Time)) -> Duration {
 /// as `go tool trace` keeps them.
 pub fn go_profiles(stream: &mut EventStream<'_>) -> (GoProfiles, Option<goroscope_trace::Error>) {
     let mut p = GoProfiler::new();
-    let mut error = None;
-    while let Some(ev) = stream.next_event() {
-        match ev {
-            Ok(ev) => p.event(&ev, stream.tables()),
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let error = stream.for_each_event(|ev, tables| p.event(ev, tables));
     (p.finish(), error)
 }
 

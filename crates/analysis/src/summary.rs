@@ -300,16 +300,7 @@ impl Summary {
 /// keeps them.
 pub fn summarize(stream: &mut EventStream<'_>) -> (Summary, Option<goroscope_trace::Error>) {
     let mut s = Summarizer::new();
-    let mut error = None;
-    while let Some(ev) = stream.next_event() {
-        match ev {
-            Ok(ev) => s.event(&ev, stream.tables()),
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let error = stream.for_each_event(|ev, tables| s.event(ev, tables));
     (s.finalize(), error)
 }
 

@@ -124,27 +124,22 @@ fn go_profile(kind: GoProfileKind, path: &Path) -> Result<Profile, ExitCode> {
     })?;
     let mut profiler = GoProfiler::new();
     let mut events = 0u64;
-    while let Some(ev) = stream.next_event() {
-        match ev {
-            Ok(ev) => {
-                profiler.event(&ev, stream.tables());
-                events += 1;
-            }
-            Err(e) => {
-                // As `go tool trace`: nothing useful without one whole generation;
-                // otherwise the profile of the generations before the error.
-                if events == 0 {
-                    eprintln!("goroscope: {e}: {}", path.display());
-                    return Err(ExitCode::from(crate::exit::UNREADABLE));
-                }
-                eprintln!(
-                    "goroscope: warning: {e}; the profile has the events up to the last \
-                     generation boundary before it: {}",
-                    path.display()
-                );
-                break;
-            }
+    let error = stream.for_each_event(|ev, tables| {
+        profiler.event(ev, tables);
+        events += 1;
+    });
+    if let Some(e) = error {
+        // As `go tool trace`: nothing useful without one whole generation; otherwise the
+        // profile of the generations before the error.
+        if events == 0 {
+            eprintln!("goroscope: {e}: {}", path.display());
+            return Err(ExitCode::from(crate::exit::UNREADABLE));
         }
+        eprintln!(
+            "goroscope: warning: {e}; the profile has the events up to the last generation \
+             boundary before it: {}",
+            path.display()
+        );
     }
     Ok(profiler.finish().take(kind))
 }

@@ -5,7 +5,7 @@ use std::iter::FusedIterator;
 
 use goroscope_format::{Version, read_header};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{Event, Tables};
 use crate::reader::Reader;
 use crate::v1::V1Reader;
@@ -80,6 +80,26 @@ impl<'a> EventStream<'a> {
                 None => Ok(false),
             },
             Self::V2(r) => r.next_events(out),
+        }
+    }
+
+    /// Calls `f` with every event, in order, and the tables that resolve it (they may hold
+    /// later generations too), reading in bulk ([`EventStream::next_events`]). Returns the
+    /// error that ended the stream, after every event before it, if any.
+    pub fn for_each_event(&mut self, mut f: impl FnMut(&Event, &Tables<'a>)) -> Option<Error> {
+        let mut events = Vec::new();
+        loop {
+            events.clear();
+            match self.next_events(&mut events) {
+                Ok(true) => {
+                    let tables = self.tables();
+                    for ev in &events {
+                        f(ev, tables);
+                    }
+                }
+                Ok(false) => return None,
+                Err(e) => return Some(e),
+            }
         }
     }
 }

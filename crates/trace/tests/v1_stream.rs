@@ -49,6 +49,7 @@ fn every_fixture_streams_as_its_own_reader() {
 
 #[test]
 fn a_damaged_stream_in_bulk_gives_every_event_then_the_error() {
+    // Cut traces, read one event at a time, in bulk, and through `for_each_event`.
     let mut errors = 0;
     for path in goroscope_testkit::fixture_traces() {
         let mut data = std::fs::read(&path).unwrap();
@@ -77,6 +78,16 @@ fn a_damaged_stream_in_bulk_gives_every_event_then_the_error() {
         assert_eq!(one, bulk, "{name}");
         assert_eq!(error, bulk_error, "{name}");
         errors += usize::from(error.is_some());
+
+        // And through `for_each_event`, with tables that resolve every event.
+        let mut stream = EventStream::new(&data).unwrap();
+        let mut each = Vec::new();
+        let each_error = stream.for_each_event(|ev, tables| {
+            assert!(ev.table == u32::MAX || tables.gen_tables(ev.table).is_some());
+            each.push(*ev);
+        });
+        assert_eq!(one, each, "{name}");
+        assert_eq!(error, each_error.map(|e| e.to_string()), "{name}");
     }
     assert!(errors > 0, "no cut trace failed");
 }
