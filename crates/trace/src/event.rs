@@ -44,32 +44,53 @@ static KINDS: [EventKind; 256] = {
     t
 };
 
+/// In [`TABLE_ARGS`]: no argument.
+pub(crate) const NO_ARG: u8 = u8::MAX;
+
+/// For each event type: the indexes in `args` of the stacks (two) and strings (two) it
+/// names, [`NO_ARG`] where there are fewer (no spec names more than two of either).
+pub(crate) static TABLE_ARGS: [[u8; 4]; 256] = table_args();
+
+const fn table_args() -> [[u8; 4]; 256] {
+    let specs = &goroscope_format::v2::spec::SPECS;
+    let mut t = [[NO_ARG; 4]; 256];
+    let mut i = 0;
+    while i < specs.len() {
+        let s = &specs[i];
+        assert!(s.stack_ids.len() <= 2 && s.string_ids.len() <= 2);
+        let mut k = 0;
+        while k < s.stack_ids.len() {
+            assert!(s.stack_ids[k] >= 1 && s.stack_ids[k] <= 4);
+            t[i][k] = (s.stack_ids[k] - 1) as u8;
+            k += 1;
+        }
+        k = 0;
+        while k < s.string_ids.len() {
+            assert!(s.string_ids[k] >= 1 && s.string_ids[k] <= 4);
+            t[i][2 + k] = (s.string_ids[k] - 1) as u8;
+            k += 1;
+        }
+        i += 1;
+    }
+    t
+}
+
 /// For each event type, the argument (1-based) that holds the event's own stack, 0 for none
 /// ([`Event::stack`]): the first stack its specification names, the sample's stack for a
 /// CPU sample, none for a Sync.
 static STACK_ARGS: [u8; 256] = {
+    let args = table_args();
     let mut t = [0u8; 256];
-    let specs = &goroscope_format::v2::spec::SPECS;
     let mut i = 0;
-    while i < specs.len() {
-        let s = &specs[i];
-        if !s.name.is_empty() && !s.stack_ids.is_empty() {
-            t[i] = s.stack_ids[0] as u8;
+    while i < 256 {
+        if args[i][0] != NO_ARG {
+            t[i] = args[i][0] + 1;
         }
         i += 1;
     }
     t[EventType::CPU_SAMPLE.0 as usize] = 1;
     t[SYNC.0 as usize] = 0;
     t
-};
-const _: () = {
-    let specs = &goroscope_format::v2::spec::SPECS;
-    let mut i = 0;
-    while i < specs.len() {
-        assert!(specs[i].stack_ids.is_empty() || specs[i].stack_ids[0] >= 1);
-        assert!(specs[i].stack_ids.is_empty() || specs[i].stack_ids[0] <= 4);
-        i += 1;
-    }
 };
 
 /// Where an event happened: the thread, and the P and goroutine it held *before* the event.

@@ -27,7 +27,7 @@ use goroscope_format::v2::{
 use goroscope_format::{Version, read_header};
 
 use crate::error::{Error, Result};
-use crate::event::{Ctx, Event, GenTables, NO_GOROUTINE, SYNC, Tables, Time};
+use crate::event::{Ctx, Event, GenTables, NO_ARG, NO_GOROUTINE, SYNC, TABLE_ARGS, Tables, Time};
 use crate::order::{Ordering, StringLookup};
 
 // The pipeline lives in its own file, a child of this module (it is the reader's).
@@ -94,8 +94,8 @@ impl TableIds {
     #[inline(always)]
     fn check(&self, ty: EventType, args: &[u64; 4]) -> bool {
         let [st0, st1, s0, s1] = TABLE_ARGS[usize::from(ty.0)];
-        let stack = |i: u8| i == NONE || self.stacks.contains(args[usize::from(i) & 3]);
-        let string = |i: u8| i == NONE || self.strings.contains(args[usize::from(i) & 3]);
+        let stack = |i: u8| i == NO_ARG || self.stacks.contains(args[usize::from(i) & 3]);
+        let string = |i: u8| i == NO_ARG || self.strings.contains(args[usize::from(i) & 3]);
         stack(st0) && stack(st1) && string(s0) && string(s1)
     }
 }
@@ -154,49 +154,6 @@ static HAS_TABLE_IDS: [bool; 256] = {
         i += 1;
     }
     t
-};
-
-/// In [`TABLE_ARGS`]: no argument.
-const NONE: u8 = u8::MAX;
-
-/// For each event type: the indexes in `args` of the stacks (two) and strings (two) it
-/// names, [`NONE`] where there are fewer (no spec names more than two of either).
-static TABLE_ARGS: [[u8; 4]; 256] = {
-    let mut t = [[NONE; 4]; 256];
-    let mut i = 0;
-    while i < v2::spec::SPECS.len() {
-        let s = &v2::spec::SPECS[i];
-        let mut k = 0;
-        while k < s.stack_ids.len() {
-            t[i][k] = (s.stack_ids[k] - 1) as u8;
-            k += 1;
-        }
-        k = 0;
-        while k < s.string_ids.len() {
-            t[i][2 + k] = (s.string_ids[k] - 1) as u8;
-            k += 1;
-        }
-        i += 1;
-    }
-    t
-};
-const _: () = {
-    let mut i = 0;
-    while i < v2::spec::SPECS.len() {
-        let s = &v2::spec::SPECS[i];
-        assert!(s.stack_ids.len() <= 2 && s.string_ids.len() <= 2);
-        let mut k = 0;
-        while k < s.stack_ids.len() {
-            assert!(s.stack_ids[k] >= 1 && s.stack_ids[k] <= 4);
-            k += 1;
-        }
-        k = 0;
-        while k < s.string_ids.len() {
-            assert!(s.string_ids[k] >= 1 && s.string_ids[k] <= 4);
-            k += 1;
-        }
-        i += 1;
-    }
 };
 
 /// Converts a time delta to ns exactly as [`GenTables::ticks_to_ns`] does, faster for the
