@@ -501,8 +501,6 @@ impl Counts {
 #[derive(Debug, Clone, Default)]
 pub struct Sweeps {
     lane: Lane<SweepRecord>,
-    /// Whether the last sweep is still open (its end not seen yet).
-    open: bool,
 }
 
 impl Sweeps {
@@ -528,7 +526,9 @@ impl Sweeps {
 
     /// Whether a sweep is open: begun (or seen under way) and not ended.
     pub(crate) fn is_open(&self) -> bool {
-        self.open
+        self.lane
+            .last()
+            .is_some_and(|r| r.sweep.interval.end.is_none())
     }
 
     /// Opens a sweep by `g` seen at `at`: begun then if `begun`, else already under way.
@@ -545,14 +545,13 @@ impl Sweeps {
                 reclaimed: 0,
             },
         });
-        self.open = true;
     }
 
     /// Ends the open sweep at `at`, or, with none open, records one by `g` seen only
     /// ending.
     pub(crate) fn end(&mut self, at: i64, g: GoId, swept: u64, reclaimed: u64) {
         let mut r = match self.lane.last() {
-            Some(last) if self.open => last,
+            Some(last) if last.sweep.interval.end.is_none() => last,
             _ => {
                 self.lane.push(SweepRecord {
                     seen: at,
@@ -568,7 +567,6 @@ impl Sweeps {
         r.sweep.swept = swept;
         r.sweep.reclaimed = reclaimed;
         self.lane.replace_last(r);
-        self.open = false;
     }
 
     /// Releases unused capacity.
