@@ -163,22 +163,15 @@ enum Build<'scope> {
 
 impl Build<'_> {
     /// Appends the reader's next events to the events not yet built: whether there were
-    /// any (or the error that ends the stream), and where they start.
+    /// any (or the error that ends the stream), and how many.
     fn read(&mut self, reader: &mut Reader<'_>) -> (Result<bool, Error>, usize) {
         let buf = match self {
             Self::One(_, buf) => buf,
             Self::Two(p) => p.gathering(),
         };
         let from = buf.len();
-        (reader.next_events(buf), from)
-    }
-
-    /// The events not yet built, from `from` on.
-    fn pending(&mut self, from: usize) -> &[Event] {
-        match self {
-            Self::One(_, buf) => &buf[from..],
-            Self::Two(p) => &p.gathering()[from..],
-        }
+        let read = reader.next_events(buf);
+        (read, buf.len() - from)
     }
 
     /// Builds what [`Build::read`] read (or hands it over to be built).
@@ -379,7 +372,7 @@ impl Trace {
                 let mut failure = None;
                 loop {
                     // The next events, appended in bulk to the build's buffer.
-                    let (read, from) = builder.read(&mut reader);
+                    let (read, new) = builder.read(&mut reader);
                     match read {
                         Ok(true) => {}
                         Ok(false) => break,
@@ -388,9 +381,8 @@ impl Trace {
                             break;
                         }
                     }
-                    let new = builder.pending(from);
                     let before = events;
-                    events += new.len() as u64;
+                    events += new as u64;
                     let crossed = before >> 18 != events >> 18;
                     // Cancellation and progress are looked at every 2^18 events and at
                     // every Sync (a new generation).
